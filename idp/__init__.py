@@ -1,0 +1,93 @@
+"""Portal IdP: the application factory (wiring only)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+from flask import Flask, g, has_request_context
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from idp.clock import Clock, SystemClock
+from idp.config import PROJECT_ROOT, Settings, load_settings
+from idp.extensions import babel, csrf, db, limiter, migrate
+from idp.policy import load_policies
+
+MIGRATIONS_DIR = PROJECT_ROOT / "idp" / "migrations"
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite enforces foreign keys only when asked, per connection."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def _request_id() -> str | None:
+    """The current request's id for audit events (None in jobs and the CLI)."""
+    return g.get("request_id") if has_request_context() else None
+
+
+def _flask_config(settings: Settings) -> dict[str, Any]:
+    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    if settings.database_url.startswith("sqlite"):
+        settings.instance_path.mkdir(parents=True, exist_ok=True)
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "SQLALCHEMY_DATABASE_URI": settings.database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "SESSION_COOKIE_NAME": "idp_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": settings.secure_cookies,
+        "PREFERRED_URL_SCHEME": "https" if settings.issuer.startswith("https") else "http",
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+        "RATELIMIT_STORAGE_URI": settings.ratelimit_storage_uri,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_ENABLED": settings.env != "test",
+        "TESTING": settings.env == "test",
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+    }
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
+    """Build the Flask application from settings, a clock and the policy files."""
+    settings = settings or load_settings()
+    clock = clock or SystemClock()
+    policies = load_policies(settings.policy_dir)  # a bad policy file stops start-up here
+
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(_flask_config(settings))
+    if settings.proxy_hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=settings.proxy_hops,
+            x_proto=settings.proxy_hops,
+            x_host=settings.proxy_hops,
+        )
+    if settings.is_production and settings.ratelimit_storage_uri.startswith("memory"):
+        logging.getLogger("idp").warning("config:ratelimit:memory_storage_in_production")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from idp.services import build_services
+    from idp.web.setup import register_web
+
+    app.extensions["idp.settings"] = settings
+    app.extensions["idp.clock"] = clock
+    app.extensions["idp.policies"] = policies
+    # The scoped session proxies a Session per request/thread; services only see Session's API.
+    session = cast(Session, db.session)
+    app.extensions["idp.services"] = build_services(session, clock, policies, settings, _request_id)
+    register_web(app, settings, clock, babel)
+    return app

@@ -1,0 +1,105 @@
+"""Accounts: who signs in, in which state, with which username and email."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.extensions import db
+from idp.sqltypes import JsonDocument, UtcDateTime
+
+
+class AccountKind(StrEnum):
+    """Who the account belongs to."""
+
+    GUARDIAN = "guardian"
+    STUDENT = "student"
+    STAFF = "staff"
+
+
+class AccountState(StrEnum):
+    """DESIGN.md section 4."""
+
+    PENDING_EMAIL = "pending_email"
+    PROVISIONING = "provisioning"
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    DELETED = "deleted"
+    CANCELLED = "cancelled"
+    REMOVED = "removed"
+
+
+LOCALES = ("en", "es", "vi", "ar", "so")
+# States whose email and person link no longer count: the email may register again.
+RELEASED_STATES = ("cancelled", "deleted", "removed")
+_RELEASED_SQL = "state NOT IN ('cancelled', 'deleted', 'removed')"
+
+
+def _in(column: str, values: tuple[str, ...] | type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+class Account(db.Model):  # type: ignore[name-defined,misc]
+    """A sign-in identity; `sub` is random, stable and never reused."""
+
+    __tablename__ = "account"
+    __table_args__ = (
+        CheckConstraint(_in("kind", AccountKind), name="kind"),
+        CheckConstraint(_in("state", AccountState), name="state"),
+        CheckConstraint(_in("locale", LOCALES), name="locale"),
+        CheckConstraint(_in("communication_channel", ("email", "text", "both")), name="channel"),
+        # The FAQ's username rule (8-20 ASCII letters/digits), per dialect: SQLite has no regex.
+        CheckConstraint(
+            "username IS NULL OR username ~ '^[A-Za-z0-9]{8,20}$'", name="username_format_pg"
+        ).ddl_if(dialect="postgresql"),
+        CheckConstraint(
+            "username IS NULL OR (length(username) BETWEEN 8 AND 20"
+            " AND username NOT GLOB '*[^A-Za-z0-9]*')",
+            name="username_format_sqlite",
+        ).ddl_if(dialect="sqlite"),
+        CheckConstraint("email IS NULL OR email LIKE '%_@_%'", name="email_format"),
+        # Usernames are unique case-insensitively, for ever (even after cancellation).
+        Index("uq_account_username_lower", func.lower(text("username")), unique=True),
+        # One account per email among the accounts that still hold it.
+        Index(
+            "uq_account_email_lower",
+            func.lower(text("email")),
+            unique=True,
+            postgresql_where=text(_RELEASED_SQL),
+            sqlite_where=text(_RELEASED_SQL),
+        ),
+        # One live account per Person per kind.
+        Index(
+            "uq_account_person_kind",
+            "person_id",
+            "kind",
+            unique=True,
+            postgresql_where=text(_RELEASED_SQL),
+            sqlite_where=text(_RELEASED_SQL),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sub: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    username: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    locale: Mapped[str] = mapped_column(String(8), default="en")
+    communication_channel: Mapped[str] = mapped_column(String(8), default="email")
+    communication_topics: Mapped[list[Any]] = mapped_column(JsonDocument, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    state_changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+    @property
+    def is_active(self) -> bool:
+        """True when the account may sign in."""
+        return self.state == AccountState.ACTIVE

@@ -1,0 +1,173 @@
+"""Account use cases: create, look up, and the immutability of username and email."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from idp.accounts import rules
+from idp.accounts.errors import (
+    EmailImmutableError,
+    EmailInUseError,
+    EmailInvalidError,
+    PersonAlreadyHasAccountError,
+    UsernameImmutableError,
+    UsernameInvalidError,
+    UsernameTakenError,
+)
+from idp.accounts.models import RELEASED_STATES, Account, AccountKind, AccountState
+from idp.audit.service import AuditLog
+from idp.clock import Clock
+from idp.errors import DomainError
+from idp.policy import AccountsPolicy
+
+# Which unique index a losing racer hit, mapped to the error the user sees.
+_CONFLICTS: dict[str, type[DomainError]] = {
+    "uq_account_username_lower": UsernameTakenError,
+    "uq_account_email_lower": EmailInUseError,
+    "uq_account_person_kind": PersonAlreadyHasAccountError,
+}
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """What a new account starts with."""
+
+    kind: AccountKind
+    state: AccountState
+    username: str | None = None
+    email: str | None = None
+    person_id: int | None = None
+    password_hash: str | None = None
+    locale: str = "en"
+
+
+class AccountService:
+    """Creates accounts and guards the rules the FAQ states about them."""
+
+    def __init__(
+        self, session: Session, clock: Clock, policy: AccountsPolicy, audit: AuditLog
+    ) -> None:
+        self._session = session
+        self._clock = clock
+        self._policy = policy
+        self._audit = audit
+
+    def create(self, new: NewAccount) -> Account:
+        """Insert an account; a taken username/email/person gives a clean domain error."""
+        username = self._checked_username(new.username)
+        email = self._checked_email(new.email)
+        self._refuse_known_conflicts(username, email, new)
+        now = self._clock.now()
+        account = Account(
+            sub=rules.new_sub(),
+            kind=str(new.kind),
+            state=str(new.state),
+            username=username,
+            email=email,
+            person_id=new.person_id,
+            password_hash=new.password_hash,
+            locale=new.locale,
+            communication_channel="email",
+            communication_topics=[],
+            created_at=now,
+            state_changed_at=now,
+        )
+        self._insert(account)
+        self._audit.record("accounts:account:created", subject_id=account.id, kind=account.kind)
+        return account
+
+    def get(self, account_id: int) -> Account | None:
+        """The account with this id, if any."""
+        return self._session.get(Account, account_id)
+
+    def find_by_username(self, username: str) -> Account | None:
+        """The account holding this username, compared without case."""
+        query = select(Account).where(func.lower(Account.username) == username.strip().lower())
+        return self._session.execute(query).scalar_one_or_none()
+
+    def is_username_taken(self, username: str) -> bool:
+        """True if any account (in any state) holds this username, compared without case."""
+        return self.find_by_username(username) is not None
+
+    def is_email_in_use(self, email: str) -> bool:
+        """True if a live account holds this email, compared without case."""
+        query = select(Account.id).where(
+            func.lower(Account.email) == rules.normalize_email(email).lower(),
+            Account.state.not_in(RELEASED_STATES),
+        )
+        return self._session.execute(query.limit(1)).first() is not None
+
+    def set_username(self, account: Account, username: str) -> None:
+        """Give a username to an account that has none (legacy upgrade); never change one."""
+        if account.username is not None:
+            raise UsernameImmutableError
+        checked = self._checked_username(username)
+        if self.is_username_taken(username):
+            raise UsernameTakenError
+        self._flush_guarded(lambda: setattr(account, "username", checked))
+
+    def set_email(self, account: Account, email: str) -> None:
+        """Give an email to an account that has none (legacy upgrade); never change one."""
+        if account.email is not None:
+            raise EmailImmutableError
+        checked = self._checked_email(email)
+        if checked is not None and self.is_email_in_use(checked):
+            raise EmailInUseError
+        self._flush_guarded(lambda: setattr(account, "email", checked))
+
+    def _checked_username(self, username: str | None) -> str | None:
+        if username is None:
+            return None
+        usernames = self._policy.usernames
+        if not rules.is_valid_username(username, usernames.min_length, usernames.max_length):
+            raise UsernameInvalidError(min=usernames.min_length, max=usernames.max_length)
+        return username
+
+    def _checked_email(self, email: str | None) -> str | None:
+        if email is None:
+            return None
+        email = rules.normalize_email(email)
+        if not rules.is_valid_email(email, self._policy.emails.max_length):
+            raise EmailInvalidError
+        return email
+
+    def _refuse_known_conflicts(
+        self, username: str | None, email: str | None, new: NewAccount
+    ) -> None:
+        if username is not None and self.is_username_taken(username):
+            raise UsernameTakenError
+        if email is not None and self.is_email_in_use(email):
+            raise EmailInUseError
+        if new.person_id is not None:
+            query = select(Account.id).where(
+                Account.person_id == new.person_id,
+                Account.kind == str(new.kind),
+                Account.state.not_in(RELEASED_STATES),
+            )
+            if self._session.execute(query.limit(1)).first() is not None:
+                raise PersonAlreadyHasAccountError
+
+    def _insert(self, account: Account) -> None:
+        self._flush_guarded(lambda: self._session.add(account))
+
+    def _flush_guarded(self, change: Callable[[], None]) -> None:
+        """Apply and flush in a savepoint; a racer that lost on a unique index gets the error."""
+        try:
+            with self._session.begin_nested():
+                change()
+                self._session.flush()
+        except IntegrityError as exc:
+            raise _conflict_error(exc) from None
+
+
+def _conflict_error(exc: IntegrityError) -> DomainError:
+    detail = str(exc.orig)
+    for index_name, error in _CONFLICTS.items():
+        if index_name in detail:
+            return error()
+    raise exc

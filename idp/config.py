@@ -1,0 +1,155 @@
+"""Settings: a frozen dataclass read from IDP_* environment variables and validated."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENVIRONMENTS = ("development", "test", "production")
+SMTP_SECURITY = ("starttls", "ssl", "plain")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line naming the variable."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where outgoing mail goes; `host` empty means the development mailbox."""
+
+    host: str = ""
+    port: int = 587
+    username: str = ""
+    password: str = field(default="", repr=False)
+    security: str = "starttls"
+    sender: str = "Portal <no-reply@portal.invalid>"
+    timeout_seconds: int = 10
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the application reads from its environment."""
+
+    env: str = "development"
+    database_url: str = ""
+    secret_key: str = field(default="", repr=False)
+    issuer: str = "http://127.0.0.1:5000"
+    redis_url: str = ""
+    ratelimit_storage_uri: str = "memory://"
+    proxy_hops: int = 0
+    instance_path: Path = PROJECT_ROOT / "instance"
+    policy_dir: Path = PROJECT_ROOT / "policies"
+    clients_dir: Path = PROJECT_ROOT / "clients"
+    session_idle_minutes: int = 60
+    session_max_hours: int = 12
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+
+    @property
+    def is_development(self) -> bool:
+        """True for the embedded developer setup (dev mailbox, insecure cookies on http)."""
+        return self.env == "development"
+
+    @property
+    def is_production(self) -> bool:
+        """True when running for real users."""
+        return self.env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry `Secure` everywhere but local development and tests over http."""
+        return self.env == "production" or self.issuer.startswith("https://")
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name}: must be at least {minimum}")
+    return value
+
+
+def _choice(environ: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = environ.get(name, "").strip() or default
+    if value not in allowed:
+        raise ConfigError(f"{name}: must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _smtp_from_env(environ: Mapping[str, str]) -> SmtpSettings:
+    security = _choice(environ, "IDP_SMTP_SECURITY", "starttls", SMTP_SECURITY)
+    default_port = {"starttls": 587, "ssl": 465, "plain": 25}[security]
+    return SmtpSettings(
+        host=environ.get("IDP_SMTP_HOST", "").strip(),
+        port=_int(environ, "IDP_SMTP_PORT", default_port, minimum=1),
+        username=environ.get("IDP_SMTP_USERNAME", ""),
+        password=environ.get("IDP_SMTP_PASSWORD", ""),
+        security=security,
+        sender=environ.get("IDP_SMTP_FROM", "").strip() or SmtpSettings.sender,
+        timeout_seconds=_int(environ, "IDP_SMTP_TIMEOUT_SECONDS", 10, minimum=1),
+    )
+
+
+def _development_secret_key(instance_path: Path) -> str:
+    """Generate the development secret once and keep it in instance/ (mode 600)."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def _require_production(environ: Mapping[str, str]) -> None:
+    required = ("IDP_SECRET_KEY", "IDP_ISSUER", "IDP_DATABASE_URL")
+    missing = [name for name in required if not environ.get(name, "").strip()]
+    if missing:
+        raise ConfigError(f"IDP_ENV=production needs {', '.join(missing)} to be set")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate IDP_* variables; raise ConfigError with a one-line message."""
+    environ = os.environ if environ is None else environ
+    env = _choice(environ, "IDP_ENV", "development", ENVIRONMENTS)
+    if env == "production":
+        _require_production(environ)
+    instance_path = Path(environ.get("IDP_INSTANCE_PATH", "") or Settings.instance_path)
+    database_url = environ.get("IDP_DATABASE_URL", "").strip()
+    if not database_url:
+        database_url = f"sqlite:///{instance_path / 'idp.sqlite3'}"
+    secret_key = environ.get("IDP_SECRET_KEY", "").strip()
+    if not secret_key:
+        secret_key = _development_secret_key(instance_path)
+    if len(secret_key) < 32:
+        raise ConfigError("IDP_SECRET_KEY: must be at least 32 characters")
+    issuer = (environ.get("IDP_ISSUER", "").strip() or Settings.issuer).rstrip("/")
+    if env == "production" and not issuer.startswith("https://"):
+        raise ConfigError("IDP_ISSUER: must be an https:// URL in production")
+    redis_url = environ.get("IDP_REDIS_URL", "").strip()
+    ratelimit = environ.get("IDP_RATELIMIT_STORAGE_URI", "").strip() or redis_url or "memory://"
+    return Settings(
+        env=env,
+        database_url=database_url,
+        secret_key=secret_key,
+        issuer=issuer,
+        redis_url=redis_url,
+        ratelimit_storage_uri=ratelimit,
+        proxy_hops=_int(environ, "IDP_PROXY_HOPS", 0),
+        instance_path=instance_path,
+        policy_dir=Path(environ.get("IDP_POLICY_DIR", "") or Settings.policy_dir),
+        clients_dir=Path(environ.get("IDP_CLIENTS_DIR", "") or Settings.clients_dir),
+        session_idle_minutes=_int(environ, "IDP_SESSION_IDLE_MINUTES", 60, minimum=1),
+        session_max_hours=_int(environ, "IDP_SESSION_MAX_HOURS", 12, minimum=1),
+        smtp=_smtp_from_env(environ),
+    )

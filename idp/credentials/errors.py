@@ -1,0 +1,65 @@
+"""Credential errors. Sign-in failures never say whether the name exists."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext
+
+from idp.errors import DomainError
+
+
+class InvalidCredentialsError(DomainError):
+    """Wrong name or wrong password: the same answer for both."""
+
+    code = "invalid_credentials"
+    message = lazy_gettext(
+        "The username or password is not correct. Check them and try again, or use Forgot"
+        " username or Forgot password."
+    )
+    status = 401
+
+
+class SignInLockedError(DomainError):
+    """Too many failures for this sign-in name (known or not)."""
+
+    code = "sign_in_locked"
+    message = lazy_gettext("Too many attempts. Try again in %(minutes)s minutes.")
+    status = 429
+
+
+class AccountNotActiveError(DomainError):
+    """The password was right, but the account cannot sign in in its current state."""
+
+    code = "account_not_active"
+    message = lazy_gettext(
+        "This account cannot sign in right now. Please contact your school for help."
+    )
+    status = 403
+
+
+class AccountPendingEmailError(AccountNotActiveError):
+    """Registration is waiting for the email link."""
+
+    code = "account_pending_email"
+    message = lazy_gettext(
+        "Please confirm your email address first: open the link we sent you by email."
+    )
+
+
+class AccountProvisioningError(AccountNotActiveError):
+    """The account is being created."""
+
+    code = "account_provisioning"
+    message = lazy_gettext(
+        "Your account is being created. We will email you when it is ready, within"
+        " %(minutes)s minutes."
+    )
+
+
+class AccountDisabledError(AccountNotActiveError):
+    """Disabled after inactivity."""
+
+    code = "account_disabled"
+    message = lazy_gettext(
+        "This account was disabled because it was not used for a long time. Please contact"
+        " your school to use it again."
+    )

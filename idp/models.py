@@ -1,0 +1,25 @@
+"""Every model, imported once so Alembic and create_app see the whole schema."""
+
+from idp.accounts.models import Account
+from idp.audit.models import AuditEvent
+from idp.credentials.models import SecurityAnswer, SignInThrottle
+from idp.notifications.models import OutboxMessage
+from idp.registration.models import ActivationKey
+from idp.roster.models import Enrollment, Person, Relationship, School
+from idp.staff.models import StaffAssignment
+from idp.web.session_models import BrowserSession
+
+__all__ = [
+    "Account",
+    "ActivationKey",
+    "AuditEvent",
+    "BrowserSession",
+    "Enrollment",
+    "OutboxMessage",
+    "Person",
+    "Relationship",
+    "School",
+    "SecurityAnswer",
+    "SignInThrottle",
+    "StaffAssignment",
+]

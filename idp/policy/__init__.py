@@ -1,0 +1,51 @@
+"""Policy files (`policies/*.toml`) loaded into frozen, validated objects."""
+
+from idp.policy.errors import PolicyError
+from idp.policy.loader import SCHEMA_VERSION, load_policies, load_policy_file
+from idp.policy.models import (
+    KNOWN_CLAIMS,
+    AccountsPolicy,
+    ClaimsPolicy,
+    CredentialsPolicy,
+    EmailPolicy,
+    HashingPolicy,
+    InactivityPolicy,
+    LifecyclePolicy,
+    LockoutPolicy,
+    PasswordPolicy,
+    Policies,
+    RecoveryPolicy,
+    RegistrationPolicy,
+    RolloutPolicy,
+    RosterPolicy,
+    School,
+    SecurityQuestionPolicy,
+    StudentClaimPolicy,
+    UsernamePolicy,
+)
+
+__all__ = [
+    "KNOWN_CLAIMS",
+    "SCHEMA_VERSION",
+    "AccountsPolicy",
+    "ClaimsPolicy",
+    "CredentialsPolicy",
+    "EmailPolicy",
+    "HashingPolicy",
+    "InactivityPolicy",
+    "LifecyclePolicy",
+    "LockoutPolicy",
+    "PasswordPolicy",
+    "Policies",
+    "PolicyError",
+    "RecoveryPolicy",
+    "RegistrationPolicy",
+    "RolloutPolicy",
+    "RosterPolicy",
+    "School",
+    "SecurityQuestionPolicy",
+    "StudentClaimPolicy",
+    "UsernamePolicy",
+    "load_policies",
+    "load_policy_file",
+]

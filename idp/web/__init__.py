@@ -1,0 +1,1 @@
+"""The web layer: blueprints, forms, templates, sessions (wired by idp.web.setup)."""

@@ -1,0 +1,32 @@
+"""How views reach the services built in create_app."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import current_app, g
+
+from idp.accounts.models import Account
+from idp.clock import Clock
+from idp.config import Settings
+from idp.services import Services
+
+
+def services() -> Services:
+    """The application's services."""
+    return cast(Services, current_app.extensions["idp.services"])
+
+
+def settings() -> Settings:
+    """The application's settings."""
+    return cast(Settings, current_app.extensions["idp.settings"])
+
+
+def clock() -> Clock:
+    """The application's clock."""
+    return cast(Clock, current_app.extensions["idp.clock"])
+
+
+def current_account() -> Account | None:
+    """The signed-in account of this request, if any."""
+    return cast(Account | None, g.get("account"))

@@ -1,0 +1,55 @@
+"""Sign-in and sign-out pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from idp.errors import DomainError
+from idp.extensions import limiter
+from idp.web.deps import services
+from idp.web.forms import SignInForm, SignOutForm
+from idp.web.session_store import ServerSession
+
+bp = Blueprint("login", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths: never an open redirect."""
+    if not target:
+        return url_for("home.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("home.index")
+    return target
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit("20/minute;200/hour", methods=["POST"])
+def sign_in() -> Response | str | tuple[str, int]:
+    """Show the form; on POST check the credentials and start a fresh session."""
+    form = SignInForm()
+    if not form.validate_on_submit():
+        return render_template("login/sign_in.html", form=form, error=None)
+    try:
+        account = services().sign_in.sign_in(form.username.data, form.password.data)
+    except DomainError as error:
+        return render_template("login/sign_in.html", form=form, error=error), error.status
+    assert isinstance(session, ServerSession)  # noqa: S101 - installed by register_web
+    lang = session.get("lang")
+    session.clear()
+    session.rotate()  # a new session id after sign-in: no session fixation
+    session["account_id"] = account.id
+    if lang:
+        session["lang"] = lang
+    return redirect(_safe_next(request.args.get("next")))
+
+
+@bp.route("/sign-out", methods=["POST"])
+def sign_out() -> Response:
+    """End this browser session."""
+    SignOutForm().validate_on_submit()  # CSRFProtect already refused a forged post
+    session.clear()
+    return redirect(url_for("login.sign_in"))

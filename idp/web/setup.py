@@ -1,0 +1,58 @@
+"""Flask wiring of the web layer: sessions, locale, blueprints, error pages, headers."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import Flask, g, session
+from flask_babel import Babel
+from werkzeug.wrappers import Response
+
+from idp.clock import Clock
+from idp.config import Settings
+from idp.web import errors, health, home, i18n, login
+from idp.web.deps import services
+from idp.web.session_store import DatabaseSessionInterface
+
+_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+def _load_request_context() -> None:
+    g.request_id = secrets.token_hex(8)
+    i18n.remember_requested_language()
+    account_id = session.get("account_id")
+    account = services().accounts.get(account_id) if account_id else None
+    if account is not None and not account.is_active:
+        session.clear()  # access ended (cancelled, disabled...): this session is over
+        account = None
+    g.account = account
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", _CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    return response
+
+
+def register_web(app: Flask, settings: Settings, clock: Clock, babel: Babel) -> None:
+    """Install sessions, locale selection, blueprints and error handlers on the app."""
+    app.session_interface = DatabaseSessionInterface(
+        clock,
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_max_hours),
+    )
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    app.before_request(_load_request_context)
+    app.after_request(_security_headers)
+    app.context_processor(i18n.template_context)
+    for blueprint in (login.bp, home.bp, health.bp):
+        app.register_blueprint(blueprint)
+    errors.register_error_handlers(app)
