@@ -63,7 +63,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     clock = clock or SystemClock()
     policies = load_policies(settings.policy_dir)  # a bad policy file stops start-up here
 
-    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_path),
+        template_folder="web/templates",
+        static_folder="web/static",
+    )
     app.config.update(_flask_config(settings))
     if settings.proxy_hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -1,0 +1,100 @@
+"""Builders for test data: make_school(), make_person(), make_account() ..."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask import current_app
+
+from idp.accounts.models import Account, AccountKind, AccountState
+from idp.accounts.service import NewAccount
+from idp.extensions import db
+from idp.roster.models import Enrollment, Person, Relationship, School
+from idp.services import Services
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+_counter = {"n": 0}
+
+
+def _next() -> int:
+    _counter["n"] += 1
+    return _counter["n"]
+
+
+def make_school(sis_id: str = "DEMO-ES1", name: str = "Lakeview Elementary") -> School:
+    """A school row."""
+    school = School(sis_id=sis_id, name=name, is_active=True)
+    db.session.add(school)
+    db.session.flush()
+    return school
+
+
+def make_person(role: str = "guardian", birth_date: date | None = None, **fields: object) -> Person:
+    """A roster person with a unique SIS Person ID."""
+    n = _next()
+    person = Person(
+        sis_person_id=str(fields.pop("sis_person_id", f"P{100000 + n}")),
+        role=role,
+        given_name=str(fields.pop("given_name", f"Given{n}")),
+        family_name=str(fields.pop("family_name", f"Family{n}")),
+        birth_date=birth_date,
+        is_active=True,
+        updated_at=current_app.extensions["idp.clock"].now(),
+    )
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+def enroll(person: Person, school: School, grade: str = "05") -> Enrollment:
+    """Enrol a person at a school."""
+    row = Enrollment(person_id=person.id, school_id=school.id, grade=grade, is_active=True)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def relate(guardian: Person, student: Person, kind: str = "parent") -> Relationship:
+    """A guardian-to-student relationship (legal unless a relative)."""
+    row = Relationship(
+        guardian_id=guardian.id,
+        student_id=student.id,
+        kind=kind,
+        is_legal_guardian=kind != "relative",
+        is_active=True,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def make_account(
+    services: Services,
+    username: str = "parentuser1",
+    email: str | None = "parent1@example.org",
+    password: str = DEFAULT_PASSWORD,
+    state: AccountState = AccountState.ACTIVE,
+    kind: AccountKind = AccountKind.GUARDIAN,
+) -> Account:
+    """An account with an argon2id password, committed."""
+    account = services.accounts.create(
+        NewAccount(
+            kind=kind,
+            state=state,
+            username=username,
+            email=email,
+            password_hash=services.hasher.hash(password),
+        )
+    )
+    db.session.commit()
+    return account
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    if match is None:
+        match = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match is not None, "no CSRF token on the page"
+    return match.group(1)

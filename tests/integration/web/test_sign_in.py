@@ -1,0 +1,103 @@
+"""Sign-in page: sessions, generic failures, CSRF."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from idp.extensions import db
+from idp.services import Services
+from idp.web.session_models import BrowserSession
+from tests.builders import DEFAULT_PASSWORD, csrf_token, make_account
+
+GENERIC = "The username or password is not correct."
+
+
+def _post_sign_in(client: FlaskClient, username: str, password: str) -> tuple[int, str]:
+    token = csrf_token(client.get("/sign-in").get_data(as_text=True))
+    response = client.post(
+        "/sign-in", data={"username": username, "password": password, "csrf_token": token}
+    )
+    return response.status_code, response.get_data(as_text=True)
+
+
+def _alert(html: str) -> str:
+    match = re.search(r'<div class="alert" role="alert" id="form-error">(.*?)</div>', html, re.S)
+    assert match is not None, "no error message on the page"
+    return match.group(1).strip()
+
+
+def _session_cookie(client: FlaskClient) -> str | None:
+    cookie = client.get_cookie("idp_session")
+    return cookie.value if cookie else None
+
+
+def test_sign_in_success_starts_a_new_session_id(client: FlaskClient, services: Services) -> None:
+    make_account(services)
+    token = csrf_token(client.get("/sign-in").get_data(as_text=True))
+    before = _session_cookie(client)
+
+    response = client.post(
+        "/sign-in",
+        data={"username": "ParentUser1", "password": DEFAULT_PASSWORD, "csrf_token": token},
+    )
+
+    after = _session_cookie(client)
+    assert response.status_code == 302
+    assert before is not None and after is not None and after != before
+    assert "You are signed in as parentuser1." in client.get("/").get_data(as_text=True)
+
+
+def test_session_table_holds_only_a_digest_of_the_cookie(
+    client: FlaskClient, services: Services
+) -> None:
+    account = make_account(services)
+    _post_sign_in(client, "parentuser1", DEFAULT_PASSWORD)
+
+    rows = db.session.execute(select(BrowserSession)).scalars().all()
+
+    cookie = _session_cookie(client)
+    assert cookie is not None
+    assert [row.account_id for row in rows] == [account.id]
+    assert all(cookie not in row.id_digest and cookie not in row.data for row in rows)
+
+
+def test_wrong_password_and_unknown_username_give_the_same_message(
+    client: FlaskClient, services: Services
+) -> None:
+    make_account(services)
+
+    wrong_password = _post_sign_in(client, "parentuser1", "not the password at all")
+    unknown_user = _post_sign_in(client, "nobodyhere99", "not the password at all")
+
+    assert wrong_password[0] == unknown_user[0] == 401
+    assert _alert(wrong_password[1]) == _alert(unknown_user[1])
+    assert GENERIC in _alert(wrong_password[1])
+
+
+def test_form_post_without_csrf_token_is_refused(client: FlaskClient, services: Services) -> None:
+    make_account(services)
+
+    response = client.post(
+        "/sign-in", data={"username": "parentuser1", "password": DEFAULT_PASSWORD}
+    )
+
+    assert response.status_code == 400
+    assert "This form expired" in response.get_data(as_text=True)
+    assert _session_cookie(client) is None or "You are signed in" not in client.get(
+        "/", follow_redirects=True
+    ).get_data(as_text=True)
+
+
+def test_sign_out_ends_the_session(client: FlaskClient, services: Services) -> None:
+    make_account(services)
+    _post_sign_in(client, "parentuser1", DEFAULT_PASSWORD)
+    token = csrf_token(client.get("/").get_data(as_text=True))
+
+    response = client.post("/sign-out", data={"csrf_token": token})
+
+    assert response.status_code == 302
+    assert db.session.execute(select(BrowserSession)).first() is None
+    assert client.get("/").status_code == 302
