@@ -46,7 +46,9 @@ def test_sign_in_success_starts_a_new_session_id(client: FlaskClient, services: 
 
     after = _session_cookie(client)
     assert response.status_code == 302
-    assert before is not None and after is not None and after != before
+    assert before is not None
+    assert after is not None
+    assert after != before
     assert "You are signed in as parentuser1." in client.get("/").get_data(as_text=True)
 
 
