@@ -140,11 +140,10 @@ def test_database_refuses_to_change_username_or_email(services: Services, column
     account = make_account(services, username="parentuser1", email="a@example.org")
     new_value = {"username": "parentuser9", "email": "z@example.org"}[column]
 
+    statement = update(Account).where(Account.id == account.id).values({column: new_value})
+
     with pytest.raises(DBAPIError):
-        db.session.execute(
-            update(Account).where(Account.id == account.id).values({column: new_value})
-        )
-        db.session.flush()
+        db.session.execute(statement)
 
 
 def test_database_allows_purging_username_and_email(services: Services) -> None:
