@@ -1,0 +1,78 @@
+# Portal IdP developer commands. `make help` lists them.
+# The README's two commands are `make run` and `make test`: keep them working on a fresh machine.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export IDP_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.DEFAULT_GOAL := help
+.PHONY: help install fmt lint typecheck translations translations-check compile-translations \
+        policy-check db demo run test test-unit test-integration test-sqlite test-postgresql check clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed compile-translations ## Install app, CLI and test tools into .venv
+
+compile-translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations -f --statistics
+
+fmt: install ## Format the code (ruff)
+	$(BIN)/ruff format idp tests translations wsgi.py
+	$(BIN)/ruff check --fix idp tests translations wsgi.py
+
+lint: install ## Lint (ruff) without changing files
+	$(BIN)/ruff check idp tests translations wsgi.py
+	$(BIN)/ruff format --check idp tests translations wsgi.py
+
+typecheck: install ## mypy --strict on idp/
+	$(BIN)/mypy
+
+translations: install ## Re-extract messages.pot and update the catalogs
+	$(BIN)/python translations/check.py --update
+	$(MAKE) compile-translations
+
+translations-check: install ## Fail if messages.pot is stale or a catalog is incomplete
+	$(BIN)/python translations/check.py
+
+policy-check: install ## Load and validate policies/*.toml
+	$(BIN)/idp policies check
+
+db: install ## Create or upgrade the database schema
+	$(BIN)/idp db upgrade
+
+demo: db ## Load the demo district (idempotent)
+	$(BIN)/idp demo load
+
+run: demo ## Serve the provider with demo data on http://127.0.0.1:5000
+	@echo "Portal IdP on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
+
+test-unit: install ## Unit tests only
+	$(BIN)/python -m pytest tests/unit -q
+
+test-sqlite: install ## All tests on SQLite, with branch coverage
+	$(BIN)/python -m pytest -q --db sqlite --cov=idp --cov-branch --cov-report=term-missing:skip-covered
+
+test-postgresql: install ## Integration tests on a throwaway PostgreSQL database
+	$(BIN)/python -m pytest tests/integration -q --db postgresql
+
+test-integration: test-sqlite test-postgresql ## Integration tests on both databases
+
+test: lint typecheck policy-check translations-check test-sqlite test-postgresql ## Everything CI runs
+
+check: test ## Alias of test: what CI runs
+
+clean: ## Remove the virtualenv, caches and the development instance
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage instance
