@@ -2,6 +2,7 @@
 
 from idp.accounts.models import Account
 from idp.audit.models import AuditEvent
+from idp.bridge.models import LegacyCredential
 from idp.credentials.models import SecurityAnswer, SignInThrottle
 from idp.notifications.models import OutboxMessage
 from idp.registration.models import ActivationKey
@@ -15,6 +16,7 @@ __all__ = [
     "AuditEvent",
     "BrowserSession",
     "Enrollment",
+    "LegacyCredential",
     "OutboxMessage",
     "Person",
     "Relationship",

@@ -21,6 +21,7 @@ from idp.policy import Policies
 class Services:
     """The application's service objects."""
 
+    policies: Policies
     audit: AuditLog
     accounts: AccountService
     hasher: SecretHasher
@@ -45,4 +46,6 @@ def build_services(
         provisioning_minutes=policies.lifecycle.registration.provisioning_promise_minutes,
     )
     sign_in = SignInService(session, clock, setup, accounts, audit)
-    return Services(audit=audit, accounts=accounts, hasher=hasher, sign_in=sign_in)
+    return Services(
+        policies=policies, audit=audit, accounts=accounts, hasher=hasher, sign_in=sign_in
+    )
