@@ -63,7 +63,7 @@ test-unit: install ## Unit tests only
 	$(BIN)/python -m pytest tests/unit -q
 
 test-sqlite: install ## All tests on SQLite, with branch coverage
-	$(BIN)/python -m pytest -q --db sqlite --cov=idp --cov-branch --cov-report=term-missing:skip-covered
+	$(BIN)/python -m pytest -q --db sqlite --cov=idp --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=90
 
 test-postgresql: install ## Integration tests on a throwaway PostgreSQL database
 	$(BIN)/python -m pytest tests/integration -q --db postgresql

@@ -7,7 +7,7 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup
 
 from idp.config import ConfigError, load_settings
 from idp.policy import PolicyError, load_policies
@@ -29,12 +29,15 @@ def main() -> None:
     """Portal IdP: identity provider of the Parent/Student Portal."""
 
 
+# Subcommands of these groups run inside an app context unless marked otherwise.
+
+
 @main.group()
 def policies() -> None:
     """Policy files (policies/*.toml)."""
 
 
-@policies.command("check")
+@policies.command("check", with_appcontext=False)
 def policies_check() -> None:
     """Load and validate every policy file; exit 1 with `file: key: reason` on error."""
     try:
@@ -53,7 +56,6 @@ def demo() -> None:
 
 @demo.command("load")
 @click.option("--json", "as_json", is_flag=True, help="Print the demo accounts as JSON.")
-@with_appcontext
 def demo_load(as_json: bool) -> None:
     """Create (or leave as it is) the demo district and print its accounts."""
     from idp.demo import load_demo_district
