@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed compile-translations ## Install app, CLI and test tools into .venv
 
 compile-translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -d translations -f --statistics
+	$(BIN)/pybabel compile -d translations --statistics
 
 fmt: install ## Format the code (ruff)
 	$(BIN)/ruff format idp tests translations wsgi.py
