@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from cryptography.fernet import Fernet
 
 ENVIRONMENTS = ("development", "test", "production")
 SMTP_SECURITY = ("starttls", "ssl", "plain")
@@ -37,6 +39,8 @@ class Settings:
     env: str = "development"
     database_url: str = ""
     secret_key: str = field(default="", repr=False)
+    # Fernet key (cryptography) that encrypts signing keys' private parts in the database.
+    key_encryption_key: str = field(default="", repr=False)
     issuer: str = "http://127.0.0.1:5000"
     redis_url: str = ""
     ratelimit_storage_uri: str = "memory://"
@@ -98,21 +102,30 @@ def _smtp_from_env(environ: Mapping[str, str]) -> SmtpSettings:
     )
 
 
-def _development_secret_key(instance_path: Path) -> str:
-    """Generate the development secret once and keep it in instance/ (mode 600)."""
-    path = instance_path / "secret_key"
+def _development_secret(instance_path: Path, name: str, make: Callable[[], str]) -> str:
+    """Generate a development secret once and keep it in instance/ (mode 600)."""
+    path = instance_path / name
     if path.exists():
         return path.read_text(encoding="ascii").strip()
     instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
+    key = make()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(key + "\n")
     return key
 
 
+def _check_fernet_key(value: str) -> None:
+    try:
+        Fernet(value.encode())
+    except ValueError:
+        raise ConfigError(
+            "IDP_KEY_ENCRYPTION_KEY: must be a Fernet key (32 url-safe base64-encoded bytes)"
+        ) from None
+
+
 def _require_production(environ: Mapping[str, str]) -> None:
-    required = ("IDP_SECRET_KEY", "IDP_ISSUER", "IDP_DATABASE_URL")
+    required = ("IDP_SECRET_KEY", "IDP_ISSUER", "IDP_DATABASE_URL", "IDP_KEY_ENCRYPTION_KEY")
     missing = [name for name in required if not environ.get(name, "").strip()]
     if missing:
         raise ConfigError(f"IDP_ENV=production needs {', '.join(missing)} to be set")
@@ -130,7 +143,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url = f"sqlite:///{instance_path / 'idp.sqlite3'}"
     secret_key = environ.get("IDP_SECRET_KEY", "").strip()
     if not secret_key:
-        secret_key = _development_secret_key(instance_path)
+        secret_key = _development_secret(
+            instance_path, "secret_key", lambda: secrets.token_urlsafe(48)
+        )
+    key_encryption_key = environ.get("IDP_KEY_ENCRYPTION_KEY", "").strip()
+    if not key_encryption_key:
+        key_encryption_key = _development_secret(
+            instance_path, "key_encryption_key", lambda: Fernet.generate_key().decode()
+        )
+    _check_fernet_key(key_encryption_key)
     if len(secret_key) < 32:
         raise ConfigError("IDP_SECRET_KEY: must be at least 32 characters")
     issuer = (environ.get("IDP_ISSUER", "").strip() or Settings.issuer).rstrip("/")
@@ -142,6 +163,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         env=env,
         database_url=database_url,
         secret_key=secret_key,
+        key_encryption_key=key_encryption_key,
         issuer=issuer,
         redis_url=redis_url,
         ratelimit_storage_uri=ratelimit,

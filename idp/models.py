@@ -5,6 +5,15 @@ from idp.audit.models import AuditEvent
 from idp.bridge.models import LegacyCredential
 from idp.credentials.models import SecurityAnswer, SignInThrottle
 from idp.notifications.models import OutboxMessage
+from idp.oidc.models import (
+    AuthorizationCode,
+    Consent,
+    OAuthToken,
+    OidcClient,
+    SigningKey,
+    SsoSession,
+    SsoSessionClient,
+)
 from idp.registration.models import ActivationKey
 from idp.roster.models import Enrollment, Person, Relationship, School
 from idp.staff.models import StaffAssignment
@@ -14,14 +23,21 @@ __all__ = [
     "Account",
     "ActivationKey",
     "AuditEvent",
+    "AuthorizationCode",
     "BrowserSession",
+    "Consent",
     "Enrollment",
     "LegacyCredential",
+    "OAuthToken",
+    "OidcClient",
     "OutboxMessage",
     "Person",
     "Relationship",
     "School",
     "SecurityAnswer",
     "SignInThrottle",
+    "SigningKey",
+    "SsoSession",
+    "SsoSessionClient",
     "StaffAssignment",
 ]

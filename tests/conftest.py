@@ -61,6 +61,7 @@ def base_settings(database_url: str, instance_path: Path) -> Settings:
         env="test",
         database_url=database_url,
         secret_key="test-secret-key-" + "x" * 32,
+        key_encryption_key="x9Qy0U2nJm7zcY3bXb6pG3tqE1C7v8r5H4kLw2sNfZo=",
         issuer="http://localhost",
         instance_path=instance_path,
         policy_dir=PROJECT_ROOT / "policies",

@@ -1,7 +1,7 @@
 """Policy files (`policies/*.toml`) loaded into frozen, validated objects."""
 
 from idp.policy.errors import PolicyError
-from idp.policy.loader import SCHEMA_VERSION, load_policies, load_policy_file
+from idp.policy.loader import SCHEMA_VERSION, Policies, load_policies, load_policy_file
 from idp.policy.models import (
     KNOWN_CLAIMS,
     AccountsPolicy,
@@ -13,7 +13,6 @@ from idp.policy.models import (
     LifecyclePolicy,
     LockoutPolicy,
     PasswordPolicy,
-    Policies,
     RecoveryPolicy,
     RegistrationPolicy,
     RolloutPolicy,
@@ -23,6 +22,7 @@ from idp.policy.models import (
     StudentClaimPolicy,
     UsernamePolicy,
 )
+from idp.policy.oidc import OidcPolicy, PkcePolicy, SessionPolicy, SigningPolicy, TokenPolicy
 
 __all__ = [
     "KNOWN_CLAIMS",
@@ -35,7 +35,9 @@ __all__ = [
     "InactivityPolicy",
     "LifecyclePolicy",
     "LockoutPolicy",
+    "OidcPolicy",
     "PasswordPolicy",
+    "PkcePolicy",
     "Policies",
     "PolicyError",
     "RecoveryPolicy",
@@ -44,7 +46,10 @@ __all__ = [
     "RosterPolicy",
     "School",
     "SecurityQuestionPolicy",
+    "SessionPolicy",
+    "SigningPolicy",
     "StudentClaimPolicy",
+    "TokenPolicy",
     "UsernamePolicy",
     "load_policies",
     "load_policy_file",

@@ -1,6 +1,7 @@
 """Read `policies/*.toml` with tomllib and validate each file into its frozen policy object."""
 
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,9 +15,9 @@ from idp.policy.models import (
     ClaimsPolicy,
     CredentialsPolicy,
     LifecyclePolicy,
-    Policies,
     RolloutPolicy,
 )
+from idp.policy.oidc import OidcPolicy
 
 SCHEMA_VERSION = 1
 
@@ -33,6 +34,18 @@ _REASONS = {
 }
 
 
+@dataclass(frozen=True)
+class Policies:
+    """Every policy file, validated; built once by `create_app` and handed to the services."""
+
+    accounts: AccountsPolicy
+    credentials: CredentialsPolicy
+    lifecycle: LifecyclePolicy
+    claims: ClaimsPolicy
+    rollout: RolloutPolicy
+    oidc: OidcPolicy
+
+
 def load_policies(directory: Path) -> Policies:
     """Load and validate every policy file in `directory`; raise PolicyError on a bad file."""
     return Policies(
@@ -41,6 +54,7 @@ def load_policies(directory: Path) -> Policies:
         lifecycle=load_policy_file(directory / "lifecycle.toml", LifecyclePolicy),
         claims=load_policy_file(directory / "claims.toml", ClaimsPolicy),
         rollout=load_policy_file(directory / "rollout.toml", RolloutPolicy),
+        oidc=load_policy_file(directory / "oidc.toml", OidcPolicy),
     )
 
 

@@ -10,7 +10,6 @@ field, so every nested TOML table would be refused as a dict. Cross-field rules 
 import operator
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass as standard_dataclass
 from datetime import date
 from types import MappingProxyType
 from typing import Annotated
@@ -348,14 +347,3 @@ class RolloutPolicy:
     def is_enabled(self, sis_id: str, on: date) -> bool:
         """True if the school `sis_id` is known and its portal is open on the day `on`."""
         return sis_id in self.enabled_school_ids(on)
-
-
-@standard_dataclass(frozen=True)
-class Policies:
-    """Every policy file, validated; built once by `create_app` and handed to the services."""
-
-    accounts: AccountsPolicy
-    credentials: CredentialsPolicy
-    lifecycle: LifecyclePolicy
-    claims: ClaimsPolicy
-    rollout: RolloutPolicy

@@ -55,7 +55,8 @@ def test_production_start_without_settings_is_one_line_not_a_traceback(tmp_path:
 
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "idp: IDP_ENV=production needs IDP_SECRET_KEY, IDP_ISSUER, IDP_DATABASE_URL to be set"
+        "idp: IDP_ENV=production needs IDP_SECRET_KEY, IDP_ISSUER, IDP_DATABASE_URL,"
+        " IDP_KEY_ENCRYPTION_KEY to be set"
     )
 
 

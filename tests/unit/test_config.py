@@ -14,6 +14,7 @@ PRODUCTION_OK = {
     "IDP_SECRET_KEY": "k" * 48,
     "IDP_ISSUER": "https://id.district.example",
     "IDP_DATABASE_URL": "postgresql+psycopg://idp@db/idp",
+    "IDP_KEY_ENCRYPTION_KEY": "x9Qy0U2nJm7zcY3bXb6pG3tqE1C7v8r5H4kLw2sNfZo=",
 }
 
 
@@ -23,6 +24,10 @@ PRODUCTION_OK = {
         ("IDP_SECRET_KEY", "IDP_ENV=production needs IDP_SECRET_KEY to be set"),
         ("IDP_ISSUER", "IDP_ENV=production needs IDP_ISSUER to be set"),
         ("IDP_DATABASE_URL", "IDP_ENV=production needs IDP_DATABASE_URL to be set"),
+        (
+            "IDP_KEY_ENCRYPTION_KEY",
+            "IDP_ENV=production needs IDP_KEY_ENCRYPTION_KEY to be set",
+        ),
     ],
 )
 def test_production_names_the_missing_setting(missing: str, message: str) -> None:
@@ -39,7 +44,8 @@ def test_production_lists_every_missing_setting_on_one_line() -> None:
         load_settings({"IDP_ENV": "production"})
 
     assert str(caught.value) == (
-        "IDP_ENV=production needs IDP_SECRET_KEY, IDP_ISSUER, IDP_DATABASE_URL to be set"
+        "IDP_ENV=production needs IDP_SECRET_KEY, IDP_ISSUER, IDP_DATABASE_URL,"
+        " IDP_KEY_ENCRYPTION_KEY to be set"
     )
 
 
@@ -77,6 +83,7 @@ def test_development_generates_a_secret_key_once_in_the_instance_folder(tmp_path
         ("IDP_PROXY_HOPS", "two", "IDP_PROXY_HOPS: expected a whole number, got 'two'"),
         ("IDP_SMTP_SECURITY", "tls", "IDP_SMTP_SECURITY: must be one of starttls, ssl, plain"),
         ("IDP_SECRET_KEY", "short", "IDP_SECRET_KEY: must be at least 32 characters"),
+        ("IDP_KEY_ENCRYPTION_KEY", "nope", "IDP_KEY_ENCRYPTION_KEY: must be a Fernet key"),
     ],
 )
 def test_refuses_bad_values_with_one_line(
