@@ -57,6 +57,34 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _wire_oidc(app: Flask, services: Any, session: Session, clock: Clock) -> None:
+    """The Authlib server and the discovery document, built once per process."""
+    from idp.oidc.discovery import build_discovery
+    from idp.oidc.grants import OidcDeps
+    from idp.oidc.server import build_server
+
+    deps = OidcDeps(
+        session=session,
+        clock=clock,
+        policy=services.policies.oidc,
+        issuer=app.extensions["idp.settings"].issuer,
+        tokens=services.tokens,
+        keys=services.keys,
+        claims=services.claims,
+    )
+    from idp.oidc.logout import LogoutService
+
+    server = build_server(deps)
+    app.extensions["idp.logout"] = LogoutService(
+        deps, services.sso, services.outbox, services.audit
+    )
+    server.scopes_supported = services.claims.supported_scopes()
+    app.extensions["idp.oidc"] = server
+    app.extensions["idp.discovery"] = build_discovery(
+        deps.issuer, services.claims.supported_scopes(), services.claims.supported_claims()
+    )
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
     """Build the Flask application from settings, a clock and the policy files."""
     settings = settings or load_settings()
@@ -93,6 +121,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.extensions["idp.policies"] = policies
     # The scoped session proxies a Session per request/thread; services only see Session's API.
     session = cast(Session, db.session)
-    app.extensions["idp.services"] = build_services(session, clock, policies, settings, _request_id)
+    services = build_services(session, clock, policies, settings, _request_id)
+    app.extensions["idp.services"] = services
+    _wire_oidc(app, services, session, clock)
     register_web(app, settings, clock, babel)
     return app

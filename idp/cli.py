@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
+from typing import cast
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
+from sqlalchemy.orm import Session
 
 from idp.config import ConfigError, load_settings
+from idp.extensions import db
+from idp.oidc.keys import SigningKeyService, build_signing_keys, key_state
 from idp.policy import PolicyError, load_policies
 
 
@@ -66,3 +71,132 @@ def demo_load(as_json: bool) -> None:
         click.echo(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(summary.as_text())
+
+
+@main.group()
+def clients() -> None:
+    """Relying-party registrations (clients/*.toml)."""
+
+
+@clients.command("sync")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder of client files (default: IDP_CLIENTS_DIR, else clients/).",
+)
+def clients_sync(directory: str | None) -> None:
+    """Validate every client file, then add, update and disable clients to match (all or none)."""
+    import os
+    from pathlib import Path
+
+    from idp.oidc.clients import ClientRegistry
+    from idp.oidc.errors import ClientConfigError
+
+    extensions = current_app.extensions
+    registry = ClientRegistry(
+        cast(Session, db.session),
+        extensions["idp.clock"],
+        frozenset(extensions["idp.policies"].claims.scopes),
+        extensions["idp.settings"].env,
+    )
+    folder = Path(directory or extensions["idp.settings"].clients_dir)
+    try:
+        report = registry.sync(folder, os.environ)
+    except ClientConfigError as error:
+        # Nothing was changed; one `file: key: reason` line per problem.
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    click.echo(report.as_text())
+
+
+@clients.command("list")
+def clients_list() -> None:
+    """Print every registered client: id, name, kind, party, state, redirect URIs."""
+    from idp.oidc.clients import ClientRegistry
+
+    extensions = current_app.extensions
+    registry = ClientRegistry(
+        cast(Session, db.session),
+        extensions["idp.clock"],
+        frozenset(extensions["idp.policies"].claims.scopes),
+        extensions["idp.settings"].env,
+    )
+    for client in registry.list_clients():
+        kind = "public" if client.is_public else "confidential"
+        party = "first-party" if client.is_first_party else "third-party"
+        state = "enabled" if client.is_enabled else "disabled"
+        uris = " ".join(client.redirect_uris) or "-"
+        click.echo(f"{client.client_id}\t{client.name}\t{kind}\t{party}\t{state}\t{uris}")
+
+
+@main.group("signing-keys")
+def signing_keys() -> None:
+    """ID token signing keys (RS256, ES256)."""
+
+
+def _signing_key_service() -> SigningKeyService:
+    extensions = current_app.extensions
+    return build_signing_keys(
+        cast(Session, db.session),
+        extensions["idp.clock"],
+        extensions["idp.policies"],
+        extensions["idp.settings"],
+    )
+
+
+def _when(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value is not None else "-"
+
+
+@signing_keys.command("list")
+def signing_keys_list() -> None:
+    """Show every key: kid, alg, state, created, retired, unpublished-after."""
+    service = _signing_key_service()
+    now = current_app.extensions["idp.clock"].now()
+    row = "{:<24} {:<6} {:<11} {:<25} {:<25} {}"
+    click.echo(row.format("kid", "alg", "state", "created", "retired", "unpublished-after"))
+    for key in service.list_keys():
+        click.echo(
+            row.format(
+                key.kid,
+                key.alg,
+                key_state(key, now),
+                _when(key.created_at),
+                _when(key.retired_at),
+                _when(key.unpublish_after),
+            )
+        )
+
+
+@signing_keys.command("rotate")
+@click.option("--alg", type=click.Choice(["RS256", "ES256"]), default="RS256", show_default=True)
+def signing_keys_rotate(alg: str) -> None:
+    """Publish a new key for ALG; print its kid and when it starts signing (about a minute
+    later, once every worker's JWKS has it). The old key signs until then, then stays
+    published while the tokens it signed can still be verified."""
+    key = _signing_key_service().rotate(alg)
+    click.echo(f"{key.kid} (signs from {_when(key.activated_at)})")
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--interval", default=5, show_default=True, help="Seconds between polls.")
+def worker(once: bool, interval: int) -> None:
+    """Deliver the outbox (back-channel logout, ...); several workers may run at once."""
+    import time
+
+    from idp.notifications.outbox import OutboxWorker
+    from idp.oidc.logout import BACKCHANNEL_TEMPLATE
+
+    extensions = current_app.extensions
+    senders = {BACKCHANNEL_TEMPLATE: extensions["idp.logout"].send_backchannel}
+    outbox_worker = OutboxWorker(cast(Session, db.session), extensions["idp.clock"], senders)
+    while True:
+        report = outbox_worker.deliver_due()
+        if once or report.sent or report.retried or report.dead:
+            click.echo(f"sent {report.sent}, retried {report.retried}, dead {report.dead}")
+        if once:
+            return
+        time.sleep(interval)

@@ -14,6 +14,12 @@ from idp.clock import Clock
 from idp.config import Settings
 from idp.credentials.hashing import SecretHasher
 from idp.credentials.service import SignInService, SignInSetup
+from idp.notifications.outbox import Outbox
+from idp.oidc.claims import ClaimsService
+from idp.oidc.consent import ConsentService
+from idp.oidc.keys import SigningKeyService, build_signing_keys
+from idp.oidc.sessions import SsoSessionService
+from idp.oidc.tokens import TokenStore
 from idp.policy import Policies
 
 
@@ -26,6 +32,12 @@ class Services:
     accounts: AccountService
     hasher: SecretHasher
     sign_in: SignInService
+    keys: SigningKeyService
+    tokens: TokenStore
+    sso: SsoSessionService
+    consent: ConsentService
+    claims: ClaimsService
+    outbox: Outbox
 
 
 def build_services(
@@ -45,7 +57,16 @@ def build_services(
         name_key=settings.secret_key.encode(),
         provisioning_minutes=policies.lifecycle.registration.provisioning_promise_minutes,
     )
-    sign_in = SignInService(session, clock, setup, accounts, audit)
     return Services(
-        policies=policies, audit=audit, accounts=accounts, hasher=hasher, sign_in=sign_in
+        policies=policies,
+        audit=audit,
+        accounts=accounts,
+        hasher=hasher,
+        sign_in=SignInService(session, clock, setup, accounts, audit),
+        keys=build_signing_keys(session, clock, policies, settings),
+        tokens=TokenStore(session, clock, policies.oidc.tokens),
+        sso=SsoSessionService(session, clock, policies.oidc.sessions),
+        consent=ConsentService(session, clock, audit),
+        claims=ClaimsService(session, policies.claims),
+        outbox=Outbox(session, clock),
     )

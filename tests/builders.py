@@ -93,8 +93,6 @@ def make_account(
 
 def csrf_token(html: str) -> str:
     """The CSRF token of the first form on a page."""
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-    if match is None:
-        match = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html)
+    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html)
     assert match is not None, "no CSRF token on the page"
     return match.group(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +45,73 @@ class OidcClient(db.Model):  # type: ignore[name-defined,misc]
     access_token_minutes: Mapped[int | None] = mapped_column()
     source_file: Mapped[str] = mapped_column(String(255))
     synced_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    # Authlib ClientMixin (authlib.oauth2.rfc6749.models), implemented by duck typing.
+
+    @property
+    def is_public(self) -> bool:
+        """True for a client without a secret (a native or browser app)."""
+        # The CHECK constraint ties a missing secret to token_endpoint_auth_method "none".
+        return self.secret_digest is None
+
+    @property
+    def is_confidential(self) -> bool:
+        """True for a client that authenticates with a secret."""
+        return not self.is_public
+
+    def get_client_id(self) -> str:
+        """The client's registered client_id."""
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        """None: OIDC Core 3.1.2.1 requires redirect_uri in every authentication request."""
+        return None
+
+    def get_allowed_scope(self, scope: str) -> str:
+        """The requested scopes this client may have, in request order, space-joined."""
+        allowed = set(self.scopes)
+        requested = dict.fromkeys((scope or "").split())
+        return " ".join(name for name in requested if name in allowed)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        """RFC 6749 3.1.2.3 / OIDC Core 3.1.2.1: exact string match with a registered URI."""
+        return redirect_uri in self.redirect_uris
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        """Compare SHA-256 digests in constant time; public clients never match."""
+        # Imported here: idp.oidc.clients imports this module.
+        from idp.oidc.clients import hash_client_secret
+
+        if self.secret_digest is None:
+            return False
+        digest = hash_client_secret(client_secret)
+        return hmac.compare_digest(digest.encode("ascii"), self.secret_digest.encode("ascii"))
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        """Token endpoint: the registered method. Revocation and introspection: confidential
+        clients only, with their registered method. Any other endpoint: no."""
+        if endpoint == "token":
+            return method == self.token_endpoint_auth_method
+        if endpoint in ("revocation", "introspection"):
+            return self.is_confidential and method == self.token_endpoint_auth_method
+        return False
+
+    def check_response_type(self, response_type: str) -> bool:
+        """Only the authorization-code flow (no implicit or hybrid response types)."""
+        return response_type == "code" and "authorization_code" in self.grant_types
+
+    @property
+    def client_metadata(self) -> dict[str, Any]:
+        """Registration metadata in OIDC Dynamic Registration names (Authlib reads these)."""
+        return {
+            "post_logout_redirect_uris": list(self.post_logout_redirect_uris),
+            "backchannel_logout_uri": self.backchannel_logout_uri,
+            "backchannel_logout_session_required": True,
+        }
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        """True if the client file lists `grant_type`."""
+        return grant_type in self.grant_types
 
 
 class SigningKey(db.Model):  # type: ignore[name-defined,misc]
@@ -116,6 +184,31 @@ class AuthorizationCode(db.Model):  # type: ignore[name-defined,misc]
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
+    # Authlib's AuthorizationCodeMixin
+    def get_redirect_uri(self) -> str:
+        """The redirect_uri the code was issued for."""
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        """The granted scope."""
+        return self.scope
+
+    def get_nonce(self) -> str | None:
+        """The request's nonce, echoed in the ID token."""
+        return self.nonce
+
+    def get_auth_time(self) -> int:
+        """When the person signed in (seconds since the epoch)."""
+        return int(self.auth_time.timestamp())
+
+    def get_acr(self) -> str | None:
+        """Authentication context class."""
+        return self.acr
+
+    def get_amr(self) -> list[str] | None:
+        """Authentication methods used."""
+        return list(self.amr) or None
+
 
 class OAuthToken(db.Model):  # type: ignore[name-defined,misc]
     """An access token and its refresh token (if any), both stored only as SHA-256 digests.
@@ -147,6 +240,40 @@ class OAuthToken(db.Model):  # type: ignore[name-defined,misc]
     family_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     rotated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    # Authlib's TokenMixin. Expiry and revocation are checked against the clock by the
+    # TokenStore before a row is handed to Authlib, so these report the stored state.
+    def check_client(self, client: OidcClient) -> bool:
+        """True if the token belongs to this client."""
+        return self.client_id == client.get_client_id()
+
+    def get_scope(self) -> str:
+        """The token's scope."""
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        """Access token lifetime in seconds."""
+        return int((self.access_expires_at - self.issued_at).total_seconds())
+
+    def is_expired(self) -> bool:
+        """Expiry is enforced by the store's clock-aware queries."""
+        return False
+
+    def is_revoked(self) -> bool:
+        """True once revoked."""
+        return self.revoked_at is not None
+
+    def get_user(self) -> Any:
+        """The account the token was issued to (None for client_credentials)."""
+        from idp.accounts.models import Account
+
+        return db.session.get(Account, self.account_id) if self.account_id else None
+
+    def get_client(self) -> OidcClient | None:
+        """The client the token was issued to."""
+        return db.session.execute(
+            db.select(OidcClient).where(OidcClient.client_id == self.client_id)
+        ).scalar_one_or_none()
 
 
 class Consent(db.Model):  # type: ignore[name-defined,misc]

@@ -9,6 +9,8 @@ from flask import current_app, g
 from idp.accounts.models import Account
 from idp.clock import Clock
 from idp.config import Settings
+from idp.oidc.logout import LogoutService
+from idp.oidc.server import PortalAuthorizationServer
 from idp.services import Services
 
 
@@ -25,6 +27,16 @@ def settings() -> Settings:
 def clock() -> Clock:
     """The application's clock."""
     return cast(Clock, current_app.extensions["idp.clock"])
+
+
+def oidc() -> PortalAuthorizationServer:
+    """The Authlib authorization server."""
+    return cast(PortalAuthorizationServer, current_app.extensions["idp.oidc"])
+
+
+def logout() -> LogoutService:
+    """Ends sessions and access, with back-channel logout."""
+    return cast(LogoutService, current_app.extensions["idp.logout"])
 
 
 def current_account() -> Account | None:

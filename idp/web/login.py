@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from idp.errors import DomainError
-from idp.extensions import limiter
-from idp.web.deps import services
+from idp.extensions import db, limiter
+from idp.oidc.authorize import ACR_PASSWORD
+from idp.web.deps import logout, services
 from idp.web.forms import SignInForm, SignOutForm
 from idp.web.session_store import ServerSession
 
@@ -31,6 +32,8 @@ def _safe_next(target: str | None) -> str:
 def sign_in() -> Response | str | tuple[str, int]:
     """Show the form; on POST check the credentials and start a fresh session."""
     form = SignInForm()
+    if request.method == "GET" and request.args.get("login_hint"):
+        form.username.data = request.args["login_hint"][:100]  # OIDC login_hint prefills
     if not form.validate_on_submit():
         return render_template("login/sign_in.html", form=form, error=None)
     try:
@@ -41,7 +44,10 @@ def sign_in() -> Response | str | tuple[str, int]:
     lang = session.get("lang")
     session.clear()
     session.rotate()  # a new session id after sign-in: no session fixation
+    sso = services().sso.start(account, amr=["pwd"], acr=ACR_PASSWORD)
+    db.session.commit()
     session["account_id"] = account.id
+    session["sid"] = sso.sid
     if lang:
         session["lang"] = lang
     return redirect(_safe_next(request.args.get("next")))
@@ -51,5 +57,8 @@ def sign_in() -> Response | str | tuple[str, int]:
 def sign_out() -> Response:
     """End this browser session."""
     SignOutForm().validate_on_submit()  # CSRFProtect already refused a forged post
+    if g.get("sso") is not None:
+        logout().end_session(g.sso)  # every app this sign-in served is told (back-channel)
+        db.session.commit()
     session.clear()
     return redirect(url_for("login.sign_in"))

@@ -11,7 +11,8 @@ from werkzeug.wrappers import Response
 
 from idp.clock import Clock
 from idp.config import Settings
-from idp.web import errors, health, home, i18n, login
+from idp.extensions import csrf
+from idp.web import authorize, errors, health, home, i18n, login, logout, oidc_endpoints
 from idp.web.deps import services
 from idp.web.session_store import DatabaseSessionInterface
 
@@ -24,12 +25,17 @@ _CSP = (
 def _load_request_context() -> None:
     g.request_id = secrets.token_hex(8)
     i18n.remember_requested_language()
-    account_id = session.get("account_id")
+    account_id, sid = session.get("account_id"), session.get("sid")
     account = services().accounts.get(account_id) if account_id else None
-    if account is not None and not account.is_active:
-        session.clear()  # access ended (cancelled, disabled...): this session is over
-        account = None
-    g.account = account
+    sso = services().sso.find_live(sid) if sid else None
+    if account is not None and (not account.is_active or sso is None):
+        # Access ended (cancelled, disabled...) or the SSO session ended: signed out.
+        lang = session.get("lang")
+        session.clear()
+        if lang:
+            session["lang"] = lang
+        account, sso = None, None
+    g.account, g.sso = account, sso
 
 
 def _security_headers(response: Response) -> Response:
@@ -53,6 +59,11 @@ def register_web(app: Flask, settings: Settings, clock: Clock, babel: Babel) -> 
     app.before_request(_load_request_context)
     app.after_request(_security_headers)
     app.context_processor(i18n.template_context)
-    for blueprint in (login.bp, home.bp, health.bp):
+    for blueprint in (login.bp, home.bp, health.bp, authorize.bp, oidc_endpoints.bp, logout.bp):
         app.register_blueprint(blueprint)
+    # Client-authenticated APIs, not browser forms. Relying parties may also POST to
+    # /authorize (OIDC Core 3.1.2.1); its consent form checks CSRF itself.
+    csrf.exempt(oidc_endpoints.bp)
+    csrf.exempt(authorize.authorize)
+    csrf.exempt(logout.end_session)
     errors.register_error_handlers(app)

@@ -1,0 +1,62 @@
+"""Claim release: which facts about an account a token's scopes let an app see."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from idp.accounts.models import Account
+from idp.policy import ClaimsPolicy
+from idp.roster.models import Person
+
+ClaimSource = Callable[[Account, Person | None], Any]
+
+
+def _name(account: Account, person: Person | None) -> str | None:
+    return f"{person.given_name} {person.family_name}" if person else None
+
+
+# One producer per claim; a claim with value None is left out of the response.
+_PRODUCERS: dict[str, ClaimSource] = {
+    "sub": lambda account, person: account.sub,
+    "preferred_username": lambda account, person: account.username,
+    "email": lambda account, person: account.email,
+    "email_verified": lambda account, person: (
+        account.email_verified_at is not None if account.email else None
+    ),
+    "name": _name,
+    "given_name": lambda account, person: person.given_name if person else None,
+    "family_name": lambda account, person: person.family_name if person else None,
+    "locale": lambda account, person: account.locale,
+    "role": lambda account, person: account.kind,
+}
+
+
+class ClaimsService:
+    """Builds the claims for an account from the scopes a token carries (claims.toml)."""
+
+    def __init__(self, session: Session, policy: ClaimsPolicy) -> None:
+        self._session = session
+        self._policy = policy
+
+    def user_info(self, account: Account, scope: str) -> dict[str, Any]:
+        """The released claims: only those the scopes map to, only those we can produce."""
+        names = self._policy.claims_for(scope.split()) | {"sub"}
+        person = self._session.get(Person, account.person_id) if account.person_id else None
+        claims: dict[str, Any] = {}
+        for name in sorted(names):
+            producer = _PRODUCERS.get(name)
+            value = producer(account, person) if producer else None
+            if value is not None:
+                claims[name] = value
+        return claims
+
+    def supported_claims(self) -> list[str]:
+        """Every claim some scope can release (for discovery)."""
+        return sorted(self._policy.claims_for(self._policy.scopes.keys()) | {"sub"})
+
+    def supported_scopes(self) -> list[str]:
+        """Every scope the provider knows (for discovery), plus offline_access."""
+        return sorted({*self._policy.scopes.keys(), "offline_access"})

@@ -1,0 +1,125 @@
+"""Ending access: one path for sign-out, cancellation, restriction, password reset...
+
+DESIGN.md 7: `end_access` revokes the account's tokens, ends its SSO sessions, enqueues a
+back-channel logout token (through the outbox) for every app the sessions touched, and
+writes one audit event. Capabilities call this; none touches token tables itself.
+"""
+
+from __future__ import annotations
+
+import secrets
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import urlencode
+
+from joserfc import jwt
+from sqlalchemy import select
+
+from idp.accounts.models import Account
+from idp.audit.service import AuditLog
+from idp.notifications.models import OutboxMessage
+from idp.notifications.outbox import DeliveryError, Outbox
+from idp.oidc.grants import OidcDeps
+from idp.oidc.models import OAuthToken, OidcClient, SsoSession
+from idp.oidc.sessions import SsoSessionService
+
+BACKCHANNEL_TEMPLATE = "backchannel_logout"
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+BACKCHANNEL_TIMEOUT_SECONDS = 5
+
+
+class LogoutService:
+    """Ends SSO sessions and tells the apps they served (OIDC Back-Channel Logout 1.0)."""
+
+    def __init__(
+        self, deps: OidcDeps, sso: SsoSessionService, outbox: Outbox, audit: AuditLog
+    ) -> None:
+        self._deps = deps
+        self._sso = sso
+        self._outbox = outbox
+        self._audit = audit
+
+    def end_session(self, sso: SsoSession) -> list[str]:
+        """Sign one browser session out everywhere it signed in; return the client ids."""
+        self._sso.end(sso)
+        account = self._deps.session.get(Account, sso.account_id)
+        clients = self._sso.clients_of(sso)
+        for client_id in clients:
+            self._enqueue(client_id, account, sso.sid)
+        self._audit.record("oidc:session:ended", subject_id=sso.account_id, clients=len(clients))
+        return clients
+
+    def end_access(self, account: Account, reason: str, student_id: int | None = None) -> None:
+        """Revoke every token and SSO session of an account and notify the apps."""
+        self._deps.tokens.revoke_where(OAuthToken.account_id == account.id)
+        notified: set[tuple[str, str | None]] = set()
+        for sso in self._sso.end_all(account.id):
+            for client_id in self._sso.clients_of(sso):
+                notified.add((client_id, sso.sid))
+        for client_id, sid in sorted(notified, key=str):
+            self._enqueue(client_id, account, sid)
+        self._audit.record(
+            "oidc:access:ended",
+            subject_id=account.id,
+            reason=reason,
+            student_id=student_id,
+            clients=len({client for client, _ in notified}),
+        )
+
+    def _enqueue(self, client_id: str, account: Account | None, sid: str | None) -> None:
+        client = self._client(client_id)
+        if client is None or not client.backchannel_logout_uri or account is None:
+            return
+        self._outbox.enqueue(
+            BACKCHANNEL_TEMPLATE,
+            client.backchannel_logout_uri,
+            {"client_id": client_id, "sub": account.sub, "sid": sid},
+            account_id=account.id,
+        )
+
+    def _client(self, client_id: str) -> OidcClient | None:
+        query = select(OidcClient).where(OidcClient.client_id == client_id)
+        return self._deps.session.execute(query).scalar_one_or_none()
+
+    def logout_token(self, client_id: str, sub: str, sid: str | None) -> str:
+        """A signed logout token (Back-Channel Logout 2.4): no nonce, events, jti, sid/sub."""
+        now = int(self._deps.clock.now().timestamp())
+        claims: dict[str, Any] = {
+            "iss": self._deps.issuer,
+            "aud": client_id,
+            "iat": now,
+            "exp": now + 120,
+            "jti": secrets.token_urlsafe(16),
+            "sub": sub,
+            "events": {BACKCHANNEL_EVENT: {}},
+        }
+        if sid:
+            claims["sid"] = sid
+        alg = self._deps.policy.signing.default_alg
+        key = self._deps.keys.signing_key(alg)
+        header = {"alg": alg, "kid": self._deps.keys.active_kid(alg), "typ": "logout+jwt"}
+        return jwt.encode(header, claims, key, algorithms=[alg])
+
+    def send_backchannel(self, message: OutboxMessage) -> None:
+        """Outbox sender: POST the logout token; any answer but 2xx is a retryable failure."""
+        context = message.context
+        token = self.logout_token(context["client_id"], context["sub"], context.get("sid"))
+        body = urlencode({"logout_token": token}).encode()
+        request = urllib.request.Request(  # noqa: S310 - registered https/loopback URI only
+            message.recipient,
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(  # noqa: S310 - see above
+                request, timeout=BACKCHANNEL_TIMEOUT_SECONDS
+            ) as response:
+                status = response.status
+        except urllib.error.HTTPError as error:
+            raise DeliveryError(f"http_{error.code}") from None
+        except (urllib.error.URLError, TimeoutError, OSError):
+            raise DeliveryError("unreachable") from None
+        if not 200 <= status < 300:
+            raise DeliveryError(f"http_{status}")

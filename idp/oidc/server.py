@@ -1,0 +1,256 @@
+"""The Authlib authorization server, wired to our stores (the one oidc module using Flask)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oidc.core import UserInfoEndpoint
+from authlib.oidc.rpinitiated import EndSessionEndpoint
+from flask import Response
+from sqlalchemy import select
+
+from idp.accounts.models import Account
+from idp.oidc.grants import (
+    CONFIDENTIAL_AND_PUBLIC,
+    OidcDeps,
+    PortalClientCredentialsGrant,
+    PortalCodeGrant,
+    PortalOpenIDCode,
+    RefreshIdToken,
+    RotatingRefreshGrant,
+    S256CodeChallenge,
+    live_account,
+)
+from idp.oidc.models import OAuthToken, OidcClient
+from idp.oidc.tokens import NewToken, new_secret
+
+
+@dataclass(frozen=True)
+class SignInContext:
+    """What the authorize view knows about the sign-in behind a code."""
+
+    sso_session_id: int | None
+    auth_time: Any
+    amr: tuple[str, ...]
+    acr: str | None = None
+    claims_request: dict[str, Any] | None = None
+
+
+class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+    """Authlib's server with our clients, token storage and one redirect helper."""
+
+    def __init__(self, deps: OidcDeps) -> None:
+        super().__init__()
+        self.deps = deps
+        self.register_token_generator("default", self._generate_token)
+
+    def query_client(self, client_id: str) -> OidcClient | None:
+        """An enabled client by id."""
+        query = select(OidcClient).where(
+            OidcClient.client_id == client_id, OidcClient.is_enabled.is_(True)
+        )
+        return self.deps.session.execute(query).scalar_one_or_none()
+
+    def _generate_token(
+        self,
+        grant_type: str,
+        client: OidcClient,
+        user: Account | None = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        tokens = self.deps.policy.tokens
+        if grant_type == "client_credentials":
+            minutes = tokens.client_credentials_minutes
+        else:
+            minutes = client.access_token_minutes or tokens.access_token_minutes
+        token: dict[str, Any] = {
+            "token_type": "Bearer",
+            "access_token": new_secret(),
+            "expires_in": minutes * 60,
+            "scope": scope or "",
+        }
+        if include_refresh_token and user is not None and _wants_refresh(client, scope):
+            token["refresh_token"] = new_secret()
+        return token
+
+    def save_token(self, token: dict[str, Any], request: Any) -> None:
+        """Store digests of the new tokens, bound to the code or refresh family they came from."""
+        self.deps.tokens.save(token, _binding(request, token))
+
+    def create_authorization_response(self, *args: Any, **kwargs: Any) -> Response:
+        """The code (or error) redirect, with `iss` added (RFC 9207)."""
+        return _add_issuer(super().create_authorization_response(*args, **kwargs), self.deps)
+
+    def authorization_error_response(self, error: Any) -> Response:
+        """An authorization error redirect (its redirect_uri was validated), with `iss`."""
+        return _add_issuer(self.handle_error_response(None, error), self.deps)
+
+
+def _add_issuer(response: Response, deps: OidcDeps) -> Response:
+    """The one place that sends a person back to a client from /authorize."""
+    location = response.headers.get("Location")
+    if location:
+        response.headers["Location"] = _with_issuer(location, deps.issuer)
+    return response
+
+
+def _wants_refresh(client: OidcClient, scope: str | None) -> bool:
+    """Refresh tokens for offline_access, or always for first-party apps allowed to refresh."""
+    scopes = (scope or "").split()
+    return client.check_grant_type("refresh_token") and (
+        "offline_access" in scopes or client.is_first_party
+    )
+
+
+def _binding(request: Any, token: dict[str, Any]) -> NewToken:
+    client: OidcClient = request.client
+    user: Account | None = request.user
+    code = getattr(request, "authorization_code", None)
+    old: OAuthToken | None = getattr(request, "refresh_token", None)
+    base = {
+        "client_id": client.get_client_id(),
+        "account_id": user.id if user else None,
+        "scope": token.get("scope", ""),
+        "grant_type": request.payload.grant_type,
+    }
+    if code is not None:
+        return NewToken(
+            **base,
+            authorization_code_id=code.id,
+            sso_session_id=code.sso_session_id,
+            auth_time=code.auth_time,
+            amr=tuple(code.amr),
+            acr=code.acr,
+        )
+    if old is not None:
+        return NewToken(
+            **base,
+            authorization_code_id=old.authorization_code_id,
+            sso_session_id=old.sso_session_id,
+            auth_time=old.auth_time,
+            amr=tuple(old.amr),
+            acr=old.acr,
+            family_id=old.family_id,
+            family_expires_at=old.family_expires_at,
+        )
+    return NewToken(**base)
+
+
+def _with_issuer(location: str, issuer: str) -> str:
+    parts = urlsplit(location)
+    query = [(key, value) for key, value in parse_qsl(parts.query) if key != "iss"]
+    query.append(("iss", issuer))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+class _BearerValidator(BearerTokenValidator):  # type: ignore[misc]
+    def __init__(self, deps: OidcDeps) -> None:
+        super().__init__()
+        self._deps = deps
+
+    def authenticate_token(self, token_string: str) -> OAuthToken | None:
+        token = self._deps.tokens.find_access(token_string)
+        if token is not None and live_account(self._deps, token.account_id) is None:
+            return None
+        return token
+
+
+class _UserInfo(UserInfoEndpoint):  # type: ignore[misc]
+    def __init__(self, deps: OidcDeps, protector: ResourceProtector) -> None:
+        super().__init__(resource_protector=protector)
+        self._deps = deps
+
+    def generate_user_info(self, user: Account, scope: str) -> dict[str, Any]:
+        return self._deps.claims.user_info(user, scope)
+
+    def get_issuer(self) -> str:
+        return self._deps.issuer
+
+    def resolve_private_key(self) -> Any:
+        return self._deps.keys.signing_key(self._deps.policy.signing.default_alg)
+
+
+class _Revocation(RevocationEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS = CONFIDENTIAL_AND_PUBLIC
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
+        return self.server.deps.tokens.find_any(token_string)
+
+    def revoke_token(self, token: OAuthToken, request: Any) -> None:
+        self.server.deps.tokens.revoke(token)
+
+
+class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]  # noqa: RUF012
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
+        return self.server.deps.tokens.find_any(token_string)
+
+    def check_permission(self, token: OAuthToken, client: OidcClient, request: Any) -> bool:
+        # The token's own client, or a district back-end (a resource server).
+        return token.client_id == client.client_id or client.check_grant_type("client_credentials")
+
+    def introspect_token(self, token: OAuthToken) -> dict[str, Any]:
+        deps: OidcDeps = self.server.deps
+        account = deps.session.get(Account, token.account_id) if token.account_id else None
+        payload = {
+            "active": True,
+            "client_id": token.client_id,
+            "scope": token.scope,
+            "token_type": "Bearer",
+            "iss": deps.issuer,
+            "aud": token.client_id,
+            "iat": int(token.issued_at.timestamp()),
+            "exp": int(token.access_expires_at.timestamp()),
+        }
+        if account is not None:
+            payload["sub"] = account.sub
+        return payload
+
+
+class _EndSession(EndSessionEndpoint):  # type: ignore[misc]
+    """RP-initiated logout; the view ends the session (it owns the browser session)."""
+
+    def __init__(self, deps: OidcDeps) -> None:
+        super().__init__()
+        self._deps = deps
+
+    def get_server_jwks(self) -> Any:
+        return self._deps.keys.public_key_set()
+
+    def resolve_client_from_id_token_claims(self, id_token_claims: dict[str, Any]) -> Any:
+        # Authlib gives up when aud is a list; ours carry one audience and azp.
+        aud = id_token_claims.get("aud")
+        audiences = [aud] if isinstance(aud, str) else list(aud or [])
+        client_id = id_token_claims.get("azp") or (audiences[0] if len(audiences) == 1 else None)
+        return self.server.query_client(client_id) if client_id else None
+
+    def end_session(self, end_session_request: Any) -> None:
+        """Nothing here: the view has already ended the SSO session."""
+
+
+def build_server(deps: OidcDeps) -> PortalAuthorizationServer:
+    """The configured authorization server and its endpoints."""
+    server = PortalAuthorizationServer(deps)
+    server.register_grant(
+        PortalCodeGrant,
+        [S256CodeChallenge(deps.policy.pkce.is_required_for_all_clients), PortalOpenIDCode(deps)],
+    )
+    server.register_grant(RotatingRefreshGrant, [RefreshIdToken(deps)])
+    server.register_grant(PortalClientCredentialsGrant)
+    protector = ResourceProtector()
+    protector.register_token_validator(_BearerValidator(deps))
+    server.register_endpoint(_UserInfo(deps, protector))
+    server.register_endpoint(_Revocation)
+    server.register_endpoint(_Introspection)
+    server.register_endpoint(_EndSession(deps))
+    server.protector = protector
+    return server

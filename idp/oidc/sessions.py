@@ -1,0 +1,124 @@
+"""SSO sessions: one sign-in serves every app until its idle or absolute timeout."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from idp.accounts.models import Account
+from idp.clock import Clock
+from idp.oidc.models import SsoSession, SsoSessionClient
+from idp.policy import SessionPolicy
+
+# The idle timer is refreshed at most this often (one write per minute, not per request).
+_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+class SsoSessionService:
+    """Starts, finds, touches and ends SSO sessions; records the clients each one served."""
+
+    def __init__(self, session: Session, clock: Clock, policy: SessionPolicy) -> None:
+        self._session = session
+        self._clock = clock
+        self._policy = policy
+
+    def start(self, account: Account, amr: list[str], acr: str | None = None) -> SsoSession:
+        """A new SSO session for a sign-in that just happened (auth_time = now)."""
+        now = self._clock.now()
+        row = SsoSession(
+            sid=secrets.token_urlsafe(32),
+            account_id=account.id,
+            auth_time=now,
+            amr=amr,
+            acr=acr,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=self._policy.absolute_hours),
+        )
+        self._session.add(row)
+        self._session.flush()
+        return row
+
+    def find_live(self, sid: str) -> SsoSession | None:
+        """The session with this sid if it has not ended, expired or idled out; touch it."""
+        row = self._session.execute(
+            select(SsoSession).where(SsoSession.sid == sid)
+        ).scalar_one_or_none()
+        now = self._clock.now()
+        if row is None or row.ended_at is not None or row.expires_at <= now:
+            return None
+        if row.last_seen_at + timedelta(minutes=self._policy.idle_minutes) <= now:
+            return None
+        if now - row.last_seen_at >= _TOUCH_INTERVAL:
+            row.last_seen_at = now
+        return row
+
+    def record_client(self, sso: SsoSession, client_id: str) -> None:
+        """Remember that this session signed in to a client (for back-channel logout)."""
+        exists = self._session.execute(
+            select(SsoSessionClient.id).where(
+                SsoSessionClient.sso_session_id == sso.id,
+                SsoSessionClient.client_id == client_id,
+            )
+        ).first()
+        if exists is not None:
+            return
+        try:
+            with self._session.begin_nested():
+                self._session.add(
+                    SsoSessionClient(
+                        sso_session_id=sso.id, client_id=client_id, first_at=self._clock.now()
+                    )
+                )
+        except IntegrityError:
+            return  # a parallel request recorded it first
+
+    def clients_of(self, sso: SsoSession) -> list[str]:
+        """The client ids this session signed in to, in order."""
+        rows = self._session.execute(
+            select(SsoSessionClient.client_id)
+            .where(SsoSessionClient.sso_session_id == sso.id)
+            .order_by(SsoSessionClient.id)
+        )
+        return list(rows.scalars())
+
+    def end(self, sso: SsoSession) -> None:
+        """End one session (sign-out)."""
+        if sso.ended_at is None:
+            sso.ended_at = self._clock.now()
+
+    def end_all(self, account_id: int) -> list[SsoSession]:
+        """End every live session of an account; return them (for back-channel logout)."""
+        now = self._clock.now()
+        rows = list(
+            self._session.execute(
+                select(SsoSession).where(
+                    SsoSession.account_id == account_id,
+                    SsoSession.ended_at.is_(None),
+                    SsoSession.expires_at > now,
+                )
+            ).scalars()
+        )
+        self._session.execute(
+            update(SsoSession)
+            .where(SsoSession.id.in_([row.id for row in rows]))
+            .values(ended_at=now)
+            .execution_options(synchronize_session="fetch")
+        )
+        return rows
+
+    @staticmethod
+    def auth_time_epoch(sso: SsoSession) -> int:
+        """auth_time as seconds since the epoch (ID token claim)."""
+        return int(sso.auth_time.timestamp())
+
+    def is_older_than(self, sso: SsoSession, max_age_seconds: int) -> bool:
+        """True when the sign-in happened more than max_age seconds ago (OIDC max_age)."""
+        return self._clock.now() - sso.auth_time > timedelta(seconds=max_age_seconds)
+
+    def now(self) -> datetime:
+        """The service's clock time."""
+        return self._clock.now()

@@ -1,0 +1,209 @@
+"""Codes and tokens: random (256 bits), stored only as SHA-256 digests, single use, rotated.
+
+Redemption and rotation are single UPDATE statements guarded by `... IS NULL`, so of two
+concurrent requests with the same code or refresh token exactly one wins, on every database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from idp.clock import Clock
+from idp.oidc.models import AuthorizationCode, OAuthToken
+from idp.policy import TokenPolicy
+
+# A loser of a concurrent refresh (same token, within this window) is refused without
+# revoking the family: that is a race, not theft. Later reuse revokes the family.
+CONCURRENT_REFRESH_GRACE = timedelta(seconds=5)
+
+
+def new_secret() -> str:
+    """A random token value: 256 bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def digest(value: str) -> str:
+    """What the database stores instead of a code or token."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """What a token row starts with (everything but its values and lifetimes)."""
+
+    client_id: str
+    account_id: int | None
+    scope: str
+    grant_type: str
+    authorization_code_id: int | None = None
+    sso_session_id: int | None = None
+    auth_time: datetime | None = None
+    amr: tuple[str, ...] = ()
+    acr: str | None = None
+    family_id: str | None = None
+    family_expires_at: datetime | None = None
+
+
+class TokenStore:
+    """Issues, finds, redeems, rotates and revokes codes and tokens."""
+
+    def __init__(self, session: Session, clock: Clock, policy: TokenPolicy) -> None:
+        self._session = session
+        self._clock = clock
+        self._policy = policy
+
+    def save_code(self, code: str, **binding: Any) -> AuthorizationCode:
+        """Store a new authorization code (as a digest) with everything it is bound to."""
+        now = self._clock.now()
+        row = AuthorizationCode(
+            code_digest=digest(code),
+            created_at=now,
+            expires_at=now + timedelta(seconds=self._policy.authorization_code_seconds),
+            **binding,
+        )
+        self._session.add(row)
+        self._session.flush()
+        return row
+
+    def redeem_code(self, code: str, client_id: str) -> AuthorizationCode | None:
+        """Mark a live code used and return it; None if unknown, expired or already used.
+
+        A second redemption revokes every token issued from the code (RFC 6749 4.1.2).
+        """
+        now = self._clock.now()
+        code_digest = digest(code)
+        won = self._session.execute(
+            update(AuthorizationCode)
+            .where(
+                AuthorizationCode.code_digest == code_digest,
+                AuthorizationCode.client_id == client_id,
+                AuthorizationCode.redeemed_at.is_(None),
+                AuthorizationCode.expires_at > now,
+            )
+            .values(redeemed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        row = self._session.execute(
+            select(AuthorizationCode).where(AuthorizationCode.code_digest == code_digest)
+        ).scalar_one_or_none()
+        if won.rowcount == 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+            return row
+        if row is not None and row.redeemed_at is not None and row.client_id == client_id:
+            self.revoke_where(OAuthToken.authorization_code_id == row.id)
+        return None
+
+    def has_nonce(self, client_id: str, nonce: str) -> bool:
+        """True if a code for this client already carried this nonce (replay)."""
+        query = select(AuthorizationCode.id).where(
+            AuthorizationCode.client_id == client_id, AuthorizationCode.nonce == nonce
+        )
+        return self._session.execute(query.limit(1)).first() is not None
+
+    def save(self, values: dict[str, Any], new: NewToken) -> OAuthToken:
+        """Store the digests of a freshly generated token response, with its binding."""
+        now = self._clock.now()
+        refresh_token = values.get("refresh_token")
+        family_expires_at = new.family_expires_at
+        if refresh_token and family_expires_at is None:
+            family_expires_at = now + timedelta(days=self._policy.refresh_absolute_days)
+        row = OAuthToken(
+            access_token_digest=digest(values["access_token"]),
+            refresh_token_digest=digest(refresh_token) if refresh_token else None,
+            family_id=new.family_id or new_secret(),
+            client_id=new.client_id,
+            account_id=new.account_id,
+            authorization_code_id=new.authorization_code_id,
+            sso_session_id=new.sso_session_id,
+            scope=new.scope,
+            grant_type=new.grant_type,
+            auth_time=new.auth_time,
+            amr=list(new.amr),
+            acr=new.acr,
+            issued_at=now,
+            access_expires_at=now + timedelta(seconds=int(values["expires_in"])),
+            refresh_idle_expires_at=(
+                now + timedelta(days=self._policy.refresh_idle_days) if refresh_token else None
+            ),
+            family_expires_at=family_expires_at if refresh_token else None,
+        )
+        self._session.add(row)
+        self._session.flush()
+        return row
+
+    def find_access(self, access_token: str) -> OAuthToken | None:
+        """The row of a live (unexpired, unrevoked) access token."""
+        row = self._session.execute(
+            select(OAuthToken).where(OAuthToken.access_token_digest == digest(access_token))
+        ).scalar_one_or_none()
+        if row is None or row.revoked_at is not None or row.access_expires_at <= self.now():
+            return None
+        return row
+
+    def find_any(self, value: str) -> OAuthToken | None:
+        """The row holding this value as access or refresh token (revocation, introspection)."""
+        value_digest = digest(value)
+        return self._session.execute(
+            select(OAuthToken).where(
+                (OAuthToken.access_token_digest == value_digest)
+                | (OAuthToken.refresh_token_digest == value_digest)
+            )
+        ).scalar_one_or_none()
+
+    def claim_refresh(self, refresh_token: str, client_id: str) -> OAuthToken | None:
+        """Rotate: mark a live refresh token used and return its row; None if not allowed.
+
+        Reuse of an already rotated token (outside the concurrency grace) revokes its family.
+        """
+        now = self._clock.now()
+        refresh_digest = digest(refresh_token)
+        won = self._session.execute(
+            update(OAuthToken)
+            .where(
+                OAuthToken.refresh_token_digest == refresh_digest,
+                OAuthToken.client_id == client_id,
+                OAuthToken.rotated_at.is_(None),
+                OAuthToken.revoked_at.is_(None),
+                OAuthToken.refresh_idle_expires_at > now,
+                OAuthToken.family_expires_at > now,
+            )
+            .values(rotated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        row = self._session.execute(
+            select(OAuthToken).where(OAuthToken.refresh_token_digest == refresh_digest)
+        ).scalar_one_or_none()
+        if won.rowcount == 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+            return row
+        if row is not None and row.rotated_at is not None and row.client_id == client_id:
+            self._session.refresh(row)
+            if now - row.rotated_at > CONCURRENT_REFRESH_GRACE:
+                self.revoke_where(OAuthToken.family_id == row.family_id)
+        return None
+
+    def revoke(self, row: OAuthToken) -> None:
+        """Revoke one token row; revoking a refresh token ends its whole family."""
+        if row.refresh_token_digest is not None:
+            self.revoke_where(OAuthToken.family_id == row.family_id)
+        else:
+            self.revoke_where(OAuthToken.id == row.id)
+
+    def revoke_where(self, condition: Any) -> int:
+        """Revoke every live token matching a condition; return how many."""
+        result = self._session.execute(
+            update(OAuthToken)
+            .where(condition, OAuthToken.revoked_at.is_(None))
+            .values(revoked_at=self._clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+
+    def now(self) -> datetime:
+        """The store's clock time."""
+        return self._clock.now()

@@ -1,0 +1,183 @@
+"""The authorization endpoint: validate everything first, then sign-in, consent, or a code."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oidc.core.errors import (
+    ConsentRequiredError,
+    InteractionRequiredError,
+    LoginRequiredError,
+)
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from idp.extensions import csrf, db
+from idp.oidc.authorize import AuthorizeFacts, Next, decide, parse_max_age
+from idp.oidc.server import SignInContext
+from idp.web.deps import clock, oidc, services
+from idp.web.i18n import LANGUAGES
+
+bp = Blueprint("authorize", __name__)
+
+# Plain words per scope on the consent page.
+SCOPE_DESCRIPTIONS = {
+    "openid": _l("Know who you are when you sign in"),
+    "profile": _l("Your name, username, language and role"),
+    "email": _l("Your email address"),
+    "students": _l("Which of your children you may see: their names, birth dates, schools"),
+    "notifications": _l("How and about what the school may contact you"),
+    "offline_access": _l("Stay connected when you are not using it"),
+}
+_SILENT_ERRORS = {
+    Next.LOGIN_REQUIRED: LoginRequiredError,
+    Next.CONSENT_REQUIRED: ConsentRequiredError,
+    Next.INTERACTION_REQUIRED: InteractionRequiredError,
+}
+
+
+def _params() -> dict[str, str]:
+    source = request.form if request.method == "POST" else request.args
+    return {key: value for key, value in source.items() if key not in ("csrf_token", "decision")}
+
+
+def _request_key(params: dict[str, str]) -> str:
+    return hashlib.sha256(urlencode(sorted(params.items())).encode()).hexdigest()
+
+
+def _error_page(error: OAuth2Error) -> tuple[str, int]:
+    """An error we may not redirect (unknown client, unregistered redirect_uri): a page."""
+    return render_template(
+        "authorize/error.html", error=error.error, description=error.get_error_description()
+    ), 400
+
+
+def _respond_error(error: OAuth2Error) -> Response | tuple[str, int]:
+    if not getattr(error, "redirect_uri", None):
+        return _error_page(error)
+    return oidc().authorization_error_response(error)
+
+
+def _apply_ui_locales(params: dict[str, str]) -> None:
+    for locale in params.get("ui_locales", "").split():
+        language = locale.split("-")[0].lower()
+        if language in LANGUAGES:
+            session["lang"] = language
+            return
+
+
+@bp.route("/authorize", methods=["GET", "POST"])
+def authorize() -> Any:
+    """OIDC authorization endpoint."""
+    params = _params()
+    _apply_ui_locales(params)
+    account, sso = g.get("account"), g.get("sso")
+    server = oidc()
+    try:
+        grant = server.get_consent_grant(end_user=account)
+        if params.get("response_mode", "query") != "query":
+            raise _invalid("Only response_mode=query is supported.", grant)
+        max_age = _max_age(params, grant)
+    except OAuth2Error as error:
+        return _respond_error(error)
+    facts = _facts(params, grant, account, sso, max_age)
+    step = decide(facts)
+    if step in _SILENT_ERRORS:
+        return _respond_error(
+            _SILENT_ERRORS[step](redirect_uri=grant.redirect_uri, state=params.get("state"))
+        )
+    if step == Next.SIGN_IN:
+        return _to_sign_in(params)
+    if step == Next.CONSENT:
+        return _consent(params, grant)
+    return _issue_code(grant, account, sso, params)
+
+
+def _invalid(description: str, grant: Any) -> OAuth2Error:
+    from authlib.oauth2.rfc6749 import InvalidRequestError
+
+    return InvalidRequestError(description, redirect_uri=grant.redirect_uri)
+
+
+def _max_age(params: dict[str, str], grant: Any) -> int | None:
+    try:
+        return parse_max_age(params.get("max_age"))
+    except ValueError:
+        raise _invalid("'max_age' must be a non-negative integer.", grant) from None
+
+
+def _facts(
+    params: dict[str, str], grant: Any, account: Any, sso: Any, max_age: int | None
+) -> AuthorizeFacts:
+    reauth = session.get("reauth") or {}
+    auth_time: datetime | None = sso.auth_time if sso is not None else None
+    reauthenticated = bool(
+        auth_time is not None
+        and reauth.get("request") == _request_key(params)
+        and auth_time.timestamp() >= float(reauth.get("after", 0))
+    )
+    client = grant.request.client
+    scope = grant.request.scope or ""
+    has_consent = account is not None and services().consent.has_consent(
+        account.id, client.client_id, scope
+    )
+    return AuthorizeFacts(
+        prompts=frozenset(params.get("prompt", "").split()),
+        max_age_seconds=max_age,
+        auth_time=auth_time,
+        now=clock().now(),
+        reauthenticated=reauthenticated,
+        is_first_party=client.is_first_party,
+        has_consent=has_consent,
+    )
+
+
+def _to_sign_in(params: dict[str, str]) -> Response:
+    """Send the person to sign in, then back to this very request (as a GET)."""
+    prompts = params.get("prompt", "").split()
+    if "login" in prompts or params.get("max_age"):
+        session["reauth"] = {
+            "request": _request_key(params),
+            "after": clock().now().timestamp(),
+        }
+    back = url_for("authorize.authorize") + "?" + urlencode(params)
+    hint = params.get("login_hint", "")
+    return redirect(url_for("login.sign_in", next=back, login_hint=hint or None))
+
+
+def _consent(params: dict[str, str], grant: Any) -> Any:
+    client = grant.request.client
+    if request.method == "POST" and "decision" in request.form:
+        csrf.protect()
+        if request.form["decision"] != "allow":
+            from authlib.oauth2.rfc6749 import AccessDeniedError
+
+            return _respond_error(
+                AccessDeniedError(redirect_uri=grant.redirect_uri, state=params.get("state"))
+            )
+        services().consent.grant(g.account.id, client.client_id, grant.request.scope or "")
+        return _issue_code(grant, g.account, g.sso, params)
+    scopes = [
+        (scope, SCOPE_DESCRIPTIONS.get(scope, scope))
+        for scope in (grant.request.scope or "").split()
+    ]
+    return render_template("authorize/consent.html", client=client, scopes=scopes, params=params)
+
+
+def _issue_code(grant: Any, account: Any, sso: Any, params: dict[str, str]) -> Response:
+    session.pop("reauth", None)
+    grant.request.sign_in_context = SignInContext(
+        sso_session_id=sso.id,
+        auth_time=sso.auth_time,
+        amr=tuple(sso.amr),
+        acr=sso.acr,
+    )
+    response = oidc().create_authorization_response(grant=grant, grant_user=account)
+    services().sso.record_client(sso, grant.request.client.client_id)
+    db.session.commit()
+    return response

@@ -1,0 +1,39 @@
+"""RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) on Authlib's endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, g, render_template, request, session
+
+from idp.extensions import csrf, db
+from idp.web.deps import logout, oidc
+
+bp = Blueprint("logout", __name__)
+
+
+@bp.route("/end-session", methods=["GET", "POST"])
+def end_session() -> Any:
+    """Validate the request; confirm when the RP sent no id_token_hint; sign out; redirect."""
+    server = oidc()
+    try:
+        end_request = server.validate_endpoint_request("end_session")
+    except OAuth2Error as error:
+        return render_template(
+            "authorize/error.html", error=error.error, description=error.get_error_description()
+        ), 400
+    if end_request.needs_confirmation and "confirm" not in request.form:
+        client = end_request.client
+        return render_template("logout/confirm.html", client=client, params=dict(request.values))
+    if end_request.needs_confirmation:
+        csrf.protect()  # the confirmation is a form of ours
+    if g.get("sso") is not None:
+        logout().end_session(g.sso)
+    db.session.commit()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    response = server.create_endpoint_response("end_session", end_request)
+    return response or render_template("logout/signed_out.html")

@@ -1,0 +1,65 @@
+"""OIDC endpoints without pages: discovery, JWKS, token, userinfo, revocation, introspection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from idp.extensions import db
+from idp.web.deps import oidc, services
+
+bp = Blueprint("oidc_endpoints", __name__)
+# Discovery and JWKS change rarely: let clients and proxies cache them (not the token APIs).
+_CACHEABLE = "public, max-age=300"
+
+
+def _json(document: dict[str, Any]) -> Response:
+    response = jsonify(document)
+    response.headers["Cache-Control"] = _CACHEABLE
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.route("/.well-known/openid-configuration")
+def discovery() -> Response:
+    """OpenID Provider metadata (built once at start-up)."""
+    return _json(current_app.extensions["idp.discovery"])
+
+
+@bp.route("/jwks.json")
+def jwks() -> Response:
+    """Published public keys (cached by the key service)."""
+    return _json(services().keys.jwks())
+
+
+def _committed(response: Any) -> Any:
+    # Replays and reuse revoke tokens even when the answer is an error: always commit.
+    db.session.commit()
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@bp.route("/token", methods=["POST"])
+def token() -> Any:
+    """Token endpoint (authorization_code, refresh_token, client_credentials)."""
+    return _committed(oidc().create_token_response())
+
+
+@bp.route("/userinfo", methods=["GET", "POST"])
+def userinfo() -> Any:
+    """UserInfo endpoint (bearer access token with scope openid)."""
+    return _committed(oidc().create_endpoint_response("userinfo"))
+
+
+@bp.route("/revoke", methods=["POST"])
+def revoke() -> Any:
+    """Token revocation (RFC 7009)."""
+    return _committed(oidc().create_endpoint_response("revocation"))
+
+
+@bp.route("/introspect", methods=["POST"])
+def introspect() -> Any:
+    """Token introspection (RFC 7662)."""
+    return _committed(oidc().create_endpoint_response("introspection"))

@@ -1,0 +1,119 @@
+"""Outbox delivery: at least once, backoff, dead letters, never twice with two workers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from idp.clock import FrozenClock
+from idp.extensions import db
+from idp.notifications.models import OutboxMessage
+from idp.notifications.outbox import DeliveryError, OutboxWorker, RetryPolicy
+from idp.services import Services
+
+
+def _enqueue(services: Services, count: int = 1) -> None:
+    for number in range(count):
+        services.outbox.enqueue("test_message", f"r{number}@example.org", {"n": number})
+    db.session.commit()
+
+
+def _worker(clock: FrozenClock, sender: object, session: Session | None = None) -> OutboxWorker:
+    return OutboxWorker(
+        session or db.session, clock, {"test_message": sender}, RetryPolicy(max_attempts=3)
+    )
+
+
+def test_delivers_a_pending_message_and_marks_it_sent(
+    services: Services, clock: FrozenClock
+) -> None:
+    _enqueue(services)
+    delivered: list[str] = []
+
+    report = _worker(clock, lambda message: delivered.append(message.recipient)).deliver_due()
+
+    row = db.session.execute(select(OutboxMessage)).scalar_one()
+    assert report.sent == 1
+    assert delivered == ["r0@example.org"]
+    assert (row.status, row.sent_at, row.attempts) == ("sent", clock.now(), 1)
+
+
+def _failing(message: OutboxMessage) -> None:
+    raise DeliveryError("unreachable")
+
+
+def test_failure_is_retried_later_with_backoff(services: Services, clock: FrozenClock) -> None:
+    _enqueue(services)
+    worker = _worker(clock, _failing)
+
+    first = worker.deliver_due()
+    again_too_soon = worker.deliver_due()
+
+    row = db.session.execute(select(OutboxMessage)).scalar_one()
+    assert (first.retried, again_too_soon.retried) == (1, 0)
+    assert row.status == "pending"
+    assert row.available_at == clock.now() + timedelta(seconds=30)
+    assert row.last_error == "unreachable"
+
+
+def test_message_is_dead_after_the_last_attempt(services: Services, clock: FrozenClock) -> None:
+    _enqueue(services)
+    worker = _worker(clock, _failing)
+    reports = []
+    for _ in range(3):
+        reports.append(worker.deliver_due())
+        clock.advance(hours=2)
+
+    row = db.session.execute(select(OutboxMessage)).scalar_one()
+    assert [report.dead for report in reports] == [0, 0, 1]
+    assert (row.status, row.attempts) == ("dead", 3)
+
+
+def test_backoff_doubles_up_to_the_cap() -> None:
+    policy = RetryPolicy(base_seconds=30, max_delay_seconds=3600)
+
+    delays = [policy.delay(attempt).total_seconds() for attempt in range(1, 9)]
+
+    assert delays == [30, 60, 120, 240, 480, 960, 1920, 3600]
+
+
+def test_messages_of_other_kinds_are_left_for_their_worker(
+    services: Services, clock: FrozenClock
+) -> None:
+    services.outbox.enqueue("other_kind", "x@example.org", {})
+    db.session.commit()
+
+    report = _worker(clock, lambda message: None).deliver_due()
+
+    assert report.sent == 0
+
+
+@pytest.mark.postgresql_only
+def test_two_workers_never_deliver_the_same_message_twice(
+    app: Flask, services: Services, clock: FrozenClock
+) -> None:
+    _enqueue(services, count=40)
+    delivered: list[int] = []
+    lock = threading.Lock()
+
+    def record(message: OutboxMessage) -> None:
+        with lock:
+            delivered.append(message.id)
+
+    def run() -> None:
+        with app.app_context(), Session(db.engine) as session:
+            _worker(clock, record, session).deliver_due(limit=100)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(delivered) == sorted(set(delivered))
+    assert len(delivered) == 40

@@ -1,0 +1,140 @@
+"""RP-initiated logout, back-channel logout tokens, and end_access."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Flask
+from flask.testing import FlaskClient
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from sqlalchemy import select
+
+from idp.accounts.models import Account
+from idp.extensions import db
+from idp.notifications.models import OutboxMessage
+from idp.oidc.logout import BACKCHANNEL_EVENT, LogoutService
+from idp.oidc.models import SsoSession
+from tests.builders import csrf_token
+from tests.integration.oidc.conftest import (
+    ISSUER,
+    authorize_params,
+    exchange,
+    get_code,
+    new_pkce,
+    redirect_query,
+)
+
+
+def _id_token(client: FlaskClient, **extra: str) -> str:
+    pkce = new_pkce()
+    return str(exchange(client, get_code(client, pkce, **extra), pkce).get_json()["id_token"])
+
+
+def _logout(app: Flask) -> LogoutService:
+    return app.extensions["idp.logout"]  # type: ignore[no-any-return]
+
+
+def test_logout_with_hint_redirects_to_the_registered_uri_with_state(
+    signed_in: FlaskClient,
+) -> None:
+    hint = _id_token(signed_in)
+    query = {"id_token_hint": hint, "post_logout_redirect_uri": "http://127.0.0.1:5001/"}
+
+    response = signed_in.get("/end-session?" + urlencode({**query, "state": "bye"}))
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "http://127.0.0.1:5001/?state=bye"
+    assert db.session.execute(select(SsoSession.ended_at)).scalar_one() is not None
+
+
+def test_logout_signs_the_browser_out(signed_in: FlaskClient) -> None:
+    hint = _id_token(signed_in)
+    signed_in.get("/end-session?" + urlencode({"id_token_hint": hint}))
+
+    response = signed_in.get("/authorize?" + urlencode(authorize_params(prompt="none")))
+
+    assert redirect_query(response)["error"] == "login_required"
+
+
+def test_unregistered_post_logout_uri_is_not_followed(signed_in: FlaskClient) -> None:
+    hint = _id_token(signed_in)
+    query = {"id_token_hint": hint, "post_logout_redirect_uri": "https://evil.example/"}
+
+    response = signed_in.get("/end-session?" + urlencode(query))
+
+    assert response.status_code == 200
+    assert "You are signed out" in response.get_data(as_text=True)
+
+
+def test_logout_without_hint_asks_before_signing_out(signed_in: FlaskClient) -> None:
+    page = signed_in.get("/end-session")
+    token = csrf_token(page.get_data(as_text=True))
+
+    response = signed_in.post("/end-session", data={"csrf_token": token, "confirm": "yes"})
+
+    assert "Sign out?" in page.get_data(as_text=True)
+    assert "You are signed out" in response.get_data(as_text=True)
+    assert db.session.execute(select(SsoSession.ended_at)).scalar_one() is not None
+
+
+def test_confirmation_without_csrf_token_signs_nobody_out(signed_in: FlaskClient) -> None:
+    response = signed_in.post("/end-session", data={"confirm": "yes"})
+
+    assert response.status_code == 400
+    assert db.session.execute(select(SsoSession.ended_at)).scalar_one() is None
+
+
+def test_logout_enqueues_one_backchannel_message_per_app_used(
+    signed_in: FlaskClient, guardian: Account
+) -> None:
+    _id_token(signed_in)
+    signed_in.get(
+        "/authorize?"
+        + urlencode(
+            authorize_params(
+                new_pkce(), client_id="attendance", redirect_uri="http://127.0.0.1:5002/callback"
+            )
+        )
+    )
+    hint = _id_token(signed_in)
+
+    signed_in.get("/end-session?" + urlencode({"id_token_hint": hint}))
+
+    messages = db.session.execute(select(OutboxMessage)).scalars().all()
+    sid = db.session.execute(select(SsoSession.sid)).scalar_one()
+    assert sorted(message.context["client_id"] for message in messages) == [
+        "attendance",
+        "grades",
+    ]
+    assert {message.context["sid"] for message in messages} == {sid}
+    assert {message.context["sub"] for message in messages} == {guardian.sub}
+
+
+def test_logout_token_is_a_signed_backchannel_token(app: Flask, signed_in: FlaskClient) -> None:
+    keys = KeySet.import_key_set(signed_in.get("/jwks.json").get_json())
+
+    token = _logout(app).logout_token("grades", "subject-1", "sid-1")
+
+    claims = jwt.decode(token, keys, algorithms=["RS256", "ES256"]).claims
+    assert claims["iss"] == ISSUER
+    assert claims["aud"] == "grades"
+    assert claims["events"] == {BACKCHANNEL_EVENT: {}}
+    assert (claims["sub"], claims["sid"]) == ("subject-1", "sid-1")
+    assert "nonce" not in claims
+    assert claims["jti"]
+
+
+def test_end_access_revokes_tokens_and_sessions(
+    app: Flask, signed_in: FlaskClient, guardian: Account
+) -> None:
+    pkce = new_pkce()
+    token = exchange(signed_in, get_code(signed_in, pkce), pkce).get_json()["access_token"]
+
+    _logout(app).end_access(guardian, reason="cancelled")
+    db.session.commit()
+
+    userinfo = signed_in.get("/userinfo", headers={"Authorization": f"Bearer {token}"})
+    assert userinfo.status_code == 401
+    assert db.session.execute(select(SsoSession.ended_at)).scalar_one() is not None
+    assert len(db.session.execute(select(OutboxMessage)).scalars().all()) == 1
