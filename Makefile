@@ -7,10 +7,16 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 export IDP_INSTANCE_PATH ?= $(CURDIR)/instance
+# Development-only client secrets for the shipped registrations in clients/ (make run).
+# Production sets its own through the environment; these never leave a developer machine.
+export IDP_CLIENT_SECRET_GRADES ?= dev-only-grades-secret-0123456789abcdef
+export IDP_CLIENT_SECRET_ATTENDANCE ?= dev-only-attendance-secret-0123456789abcdef
+export IDP_CLIENT_SECRET_DISTRICT_REPORTS ?= dev-only-district-reports-secret-0123456789
+export IDP_CLIENT_SECRET_LIBRARY ?= dev-only-library-secret-0123456789abcdef
 
 .DEFAULT_GOAL := help
 .PHONY: help install fmt lint typecheck translations translations-check compile-translations \
-        policy-check db demo run test test-unit test-integration test-sqlite test-postgresql check clean
+        policy-check db demo clients run test test-unit test-integration test-sqlite test-postgresql check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
@@ -55,8 +61,12 @@ db: install ## Create or upgrade the database schema
 demo: db ## Load the demo district (idempotent)
 	$(BIN)/idp demo load
 
-run: demo ## Serve the provider with demo data on http://127.0.0.1:5000
-	@echo "Portal IdP on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+clients: db ## Register the relying parties of clients/*.toml
+	$(BIN)/idp clients sync
+
+run: demo clients ## Serve the provider with demo data on http://127.0.0.1:5000
+	@echo "Portal IdP on http://$(HOST):$(PORT)/ (Ctrl+C to stop); outbox worker alongside"
+	$(BIN)/idp worker & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
 
 test-unit: install ## Unit tests only

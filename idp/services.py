@@ -57,6 +57,7 @@ def build_services(
         name_key=settings.secret_key.encode(),
         provisioning_minutes=policies.lifecycle.registration.provisioning_promise_minutes,
     )
+    tokens = TokenStore(session, clock, policies.oidc.tokens)
     return Services(
         policies=policies,
         audit=audit,
@@ -64,9 +65,9 @@ def build_services(
         hasher=hasher,
         sign_in=SignInService(session, clock, setup, accounts, audit),
         keys=build_signing_keys(session, clock, policies, settings),
-        tokens=TokenStore(session, clock, policies.oidc.tokens),
+        tokens=tokens,
         sso=SsoSessionService(session, clock, policies.oidc.sessions),
-        consent=ConsentService(session, clock, audit),
+        consent=ConsentService(session, clock, audit, tokens),
         claims=ClaimsService(session, policies.claims),
         outbox=Outbox(session, clock),
     )

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, InvalidScopeError, grants
+from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
 from sqlalchemy.orm import Session
@@ -201,8 +202,16 @@ class RotatingRefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         return self.server.deps  # type: ignore[no-any-return]
 
     def authenticate_refresh_token(self, refresh_token: str) -> OAuthToken | None:
-        """Claim the token (exactly one concurrent request wins)."""
-        return self.deps.tokens.claim_refresh(refresh_token, self.request.client.get_client_id())
+        """Claim the token (exactly one concurrent request wins).
+
+        The requested scope is checked first: claiming rotates the token, and a request
+        refused after that would use it up (and a retry would look like reuse)."""
+        client_id = self.request.client.get_client_id()
+        granted = self.deps.tokens.live_refresh_scope(refresh_token, client_id)
+        requested = scope_to_list(self.request.payload.scope)
+        if granted is not None and requested and not set(requested) <= set(granted.split()):
+            raise InvalidScopeError()
+        return self.deps.tokens.claim_refresh(refresh_token, client_id)
 
     def authenticate_user(self, refresh_token: OAuthToken) -> Account | None:
         """The token's account if still active; a refresh counts as activity."""
@@ -217,6 +226,13 @@ class RotatingRefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
 
 class PortalClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
-    """District back-ends: confidential clients only."""
+    """District back-ends: confidential clients only, and only their registered scopes."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]  # noqa: RUF012
+
+    def validate_token_request(self) -> None:
+        """Authlib checks the server's scopes only; a back-end gets no scope it lacks."""
+        super().validate_token_request()
+        requested = set((self.request.payload.scope or "").split())
+        if not requested <= set(self.request.client.scopes):
+            raise InvalidScopeError()

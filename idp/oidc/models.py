@@ -88,11 +88,11 @@ class OidcClient(db.Model):  # type: ignore[name-defined,misc]
         return hmac.compare_digest(digest.encode("ascii"), self.secret_digest.encode("ascii"))
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        """Token endpoint: the registered method. Revocation and introspection: confidential
-        clients only, with their registered method. Any other endpoint: no."""
-        if endpoint == "token":
+        """Token and revocation endpoints: the registered method (RFC 7009 5: public clients
+        revoke with client_id only). Introspection: confidential clients only. Else: no."""
+        if endpoint in ("token", "revocation"):
             return method == self.token_endpoint_auth_method
-        if endpoint in ("revocation", "introspection"):
+        if endpoint == "introspection":
             return self.is_confidential and method == self.token_endpoint_auth_method
         return False
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfoEndpoint
@@ -28,7 +29,7 @@ from idp.oidc.grants import (
     live_account,
 )
 from idp.oidc.models import OAuthToken, OidcClient
-from idp.oidc.tokens import NewToken, new_secret
+from idp.oidc.tokens import NewToken, digest, new_secret
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,12 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         include_refresh_token: bool = True,
     ) -> dict[str, Any]:
         tokens = self.deps.policy.tokens
-        if grant_type == "client_credentials":
-            minutes = tokens.client_credentials_minutes
-        else:
-            minutes = client.access_token_minutes or tokens.access_token_minutes
+        default = (
+            tokens.client_credentials_minutes
+            if grant_type == "client_credentials"
+            else tokens.access_token_minutes
+        )
+        minutes = client.access_token_minutes or default  # a client file may shorten it
         token: dict[str, Any] = {
             "token_type": "Bearer",
             "access_token": new_secret(),
@@ -151,6 +154,16 @@ def _with_issuer(location: str, issuer: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+class _InsufficientScopeChallengeError(InsufficientScopeError):  # type: ignore[misc]
+    """RFC 6750 3: a token that does not enable access gets a WWW-Authenticate challenge,
+    also with 403 insufficient_scope (Authlib's error sends none)."""
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        headers: list[tuple[str, str]] = super().get_headers()
+        headers.append(("WWW-Authenticate", f'Bearer error="{self.error}", scope="openid"'))
+        return headers
+
+
 class _BearerValidator(BearerTokenValidator):  # type: ignore[misc]
     def __init__(self, deps: OidcDeps) -> None:
         super().__init__()
@@ -161,6 +174,12 @@ class _BearerValidator(BearerTokenValidator):  # type: ignore[misc]
         if token is not None and live_account(self._deps, token.account_id) is None:
             return None
         return token
+
+    def validate_token(self, token: OAuthToken | None, scopes: Any, request: Any) -> None:
+        try:
+            super().validate_token(token, scopes, request)
+        except InsufficientScopeError:
+            raise _InsufficientScopeChallengeError() from None
 
 
 class _UserInfo(UserInfoEndpoint):  # type: ignore[misc]
@@ -188,29 +207,74 @@ class _Revocation(RevocationEndpoint):  # type: ignore[misc]
         self.server.deps.tokens.revoke(token)
 
 
+_BEARER = "Bearer"  # token_type of an introspected access token
+
+
+@dataclass(frozen=True)
+class _Introspected:
+    """A live token as introspection sees it: its row, and which of its values was sent."""
+
+    row: OAuthToken
+    is_refresh: bool
+
+    @property
+    def client_id(self) -> str:
+        """The client the token was issued to."""
+        return self.row.client_id
+
+    def is_expired(self) -> bool:
+        """False: `_Introspection.query_token` returns unexpired tokens only."""
+        return False
+
+    def is_revoked(self) -> bool:
+        """True once revoked."""
+        return self.row.revoked_at is not None
+
+    def expires_at(self) -> datetime:
+        """When the presented value stops working."""
+        row = self.row
+        if self.is_refresh and row.refresh_idle_expires_at and row.family_expires_at:
+            return min(row.refresh_idle_expires_at, row.family_expires_at)
+        return row.access_expires_at
+
+
 class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]  # noqa: RUF012
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
-        return self.server.deps.tokens.find_any(token_string)
+        # RFC 7662 2.2: only a token that would be accepted now is active. The row's
+        # is_expired() leaves expiry to the store, and find_any() checks nothing: check here
+        # expiry, refresh rotation, revocation and the account (as the bearer validator does).
+        deps: OidcDeps = self.server.deps
+        row = deps.tokens.find_any(token_string)
+        if row is None or row.revoked_at is not None:
+            return None
+        if row.account_id is not None and live_account(deps, row.account_id) is None:
+            return None
+        token = _Introspected(row, is_refresh=row.refresh_token_digest == digest(token_string))
+        if token.is_refresh and row.rotated_at is not None:
+            return None
+        return token if token.expires_at() > deps.clock.now() else None
 
-    def check_permission(self, token: OAuthToken, client: OidcClient, request: Any) -> bool:
+    def check_permission(self, token: _Introspected, client: OidcClient, request: Any) -> bool:
         # The token's own client, or a district back-end (a resource server).
         return token.client_id == client.client_id or client.check_grant_type("client_credentials")
 
-    def introspect_token(self, token: OAuthToken) -> dict[str, Any]:
+    def introspect_token(self, token: _Introspected) -> dict[str, Any]:
         deps: OidcDeps = self.server.deps
-        account = deps.session.get(Account, token.account_id) if token.account_id else None
-        payload = {
+        row = token.row
+        account = deps.session.get(Account, row.account_id) if row.account_id else None
+        payload: dict[str, Any] = {
             "active": True,
-            "client_id": token.client_id,
-            "scope": token.scope,
-            "token_type": "Bearer",
+            "client_id": row.client_id,
+            "scope": row.scope,
             "iss": deps.issuer,
-            "aud": token.client_id,
-            "iat": int(token.issued_at.timestamp()),
-            "exp": int(token.access_expires_at.timestamp()),
+            "aud": row.client_id,
+            "iat": int(row.issued_at.timestamp()),
+            "exp": int(token.expires_at().timestamp()),
         }
+        if not token.is_refresh:  # RFC 6749 7.1 types describe access tokens only
+            payload["token_type"] = _BEARER
         if account is not None:
             payload["sub"] = account.sub
         return payload

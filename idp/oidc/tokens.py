@@ -112,7 +112,10 @@ class TokenStore:
         refresh_token = values.get("refresh_token")
         family_expires_at = new.family_expires_at
         if refresh_token and family_expires_at is None:
-            family_expires_at = now + timedelta(days=self._policy.refresh_absolute_days)
+            # Counted from the sign-in that started the family (policies/oidc.toml), which may
+            # be hours before the code was exchanged; from now only if the sign-in is unknown.
+            started = new.auth_time or now
+            family_expires_at = started + timedelta(days=self._policy.refresh_absolute_days)
         row = OAuthToken(
             access_token_digest=digest(values["access_token"]),
             refresh_token_digest=digest(refresh_token) if refresh_token else None,
@@ -156,6 +159,13 @@ class TokenStore:
             )
         ).scalar_one_or_none()
 
+    def live_refresh_scope(self, refresh_token: str, client_id: str) -> str | None:
+        """The scope of a live refresh token of this client, without claiming it; else None."""
+        query = select(OAuthToken.scope).where(
+            *_live_refresh(digest(refresh_token), client_id, self._clock.now())
+        )
+        return self._session.execute(query).scalar_one_or_none()
+
     def claim_refresh(self, refresh_token: str, client_id: str) -> OAuthToken | None:
         """Rotate: mark a live refresh token used and return its row; None if not allowed.
 
@@ -165,14 +175,7 @@ class TokenStore:
         refresh_digest = digest(refresh_token)
         won = self._session.execute(
             update(OAuthToken)
-            .where(
-                OAuthToken.refresh_token_digest == refresh_digest,
-                OAuthToken.client_id == client_id,
-                OAuthToken.rotated_at.is_(None),
-                OAuthToken.revoked_at.is_(None),
-                OAuthToken.refresh_idle_expires_at > now,
-                OAuthToken.family_expires_at > now,
-            )
+            .where(*_live_refresh(refresh_digest, client_id, now))
             .values(rotated_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -207,3 +210,15 @@ class TokenStore:
     def now(self) -> datetime:
         """The store's clock time."""
         return self._clock.now()
+
+
+def _live_refresh(refresh_digest: str, client_id: str, now: datetime) -> tuple[Any, ...]:
+    """Conditions of a refresh token this client may still use: unrotated, unrevoked, unexpired."""
+    return (
+        OAuthToken.refresh_token_digest == refresh_digest,
+        OAuthToken.client_id == client_id,
+        OAuthToken.rotated_at.is_(None),
+        OAuthToken.revoked_at.is_(None),
+        OAuthToken.refresh_idle_expires_at > now,
+        OAuthToken.family_expires_at > now,
+    )

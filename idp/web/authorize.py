@@ -13,8 +13,9 @@ from authlib.oidc.core.errors import (
     InteractionRequiredError,
     LoginRequiredError,
 )
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
 from idp.extensions import csrf, db
@@ -39,11 +40,36 @@ _SILENT_ERRORS = {
     Next.CONSENT_REQUIRED: ConsentRequiredError,
     Next.INTERACTION_REQUIRED: InteractionRequiredError,
 }
+# prompt=login / max_age: the sign-in page is sent back here with this signed marker ("a
+# sign-in after `after` satisfies request `request`"). Not in the session: signing in clears
+# and rotates the session (no fixation), which would lose it and loop back to the sign-in.
+_REAUTH = "portal_reauth"
 
 
 def _params() -> dict[str, str]:
     source = request.form if request.method == "POST" else request.args
-    return {key: value for key, value in source.items() if key not in ("csrf_token", "decision")}
+    return {
+        key: value
+        for key, value in source.items()
+        if key not in ("csrf_token", "decision", _REAUTH)
+    }
+
+
+def _reauth_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="idp.authorize.reauth")
+
+
+def _reauth_marker() -> dict[str, Any]:
+    """The signed re-authentication marker of this request; {} if absent or forged."""
+    source = request.form if request.method == "POST" else request.args
+    raw = source.get(_REAUTH)
+    if not raw:
+        return {}
+    try:
+        marker = _reauth_signer().loads(raw)
+    except BadSignature:
+        return {}
+    return marker if isinstance(marker, dict) else {}
 
 
 def _request_key(params: dict[str, str]) -> str:
@@ -101,7 +127,9 @@ def authorize() -> Any:
 def _invalid(description: str, grant: Any) -> OAuth2Error:
     from authlib.oauth2.rfc6749 import InvalidRequestError
 
-    return InvalidRequestError(description, redirect_uri=grant.redirect_uri)
+    return InvalidRequestError(
+        description, redirect_uri=grant.redirect_uri, state=grant.request.payload.state
+    )
 
 
 def _max_age(params: dict[str, str], grant: Any) -> int | None:
@@ -114,7 +142,7 @@ def _max_age(params: dict[str, str], grant: Any) -> int | None:
 def _facts(
     params: dict[str, str], grant: Any, account: Any, sso: Any, max_age: int | None
 ) -> AuthorizeFacts:
-    reauth = session.get("reauth") or {}
+    reauth = _reauth_marker()
     auth_time: datetime | None = sso.auth_time if sso is not None else None
     reauthenticated = bool(
         auth_time is not None
@@ -140,12 +168,12 @@ def _facts(
 def _to_sign_in(params: dict[str, str]) -> Response:
     """Send the person to sign in, then back to this very request (as a GET)."""
     prompts = params.get("prompt", "").split()
+    back_params = dict(params)
     if "login" in prompts or params.get("max_age"):
-        session["reauth"] = {
-            "request": _request_key(params),
-            "after": clock().now().timestamp(),
-        }
-    back = url_for("authorize.authorize") + "?" + urlencode(params)
+        back_params[_REAUTH] = _reauth_signer().dumps(
+            {"request": _request_key(params), "after": clock().now().timestamp()}
+        )
+    back = url_for("authorize.authorize") + "?" + urlencode(back_params)
     hint = params.get("login_hint", "")
     return redirect(url_for("login.sign_in", next=back, login_hint=hint or None))
 
@@ -166,11 +194,13 @@ def _consent(params: dict[str, str], grant: Any) -> Any:
         (scope, SCOPE_DESCRIPTIONS.get(scope, scope))
         for scope in (grant.request.scope or "").split()
     ]
-    return render_template("authorize/consent.html", client=client, scopes=scopes, params=params)
+    # The form posts back here: keep a re-authentication marker, or prompt=login loops.
+    marker = (request.form if request.method == "POST" else request.args).get(_REAUTH)
+    hidden = {**params, _REAUTH: marker} if marker else params
+    return render_template("authorize/consent.html", client=client, scopes=scopes, params=hidden)
 
 
 def _issue_code(grant: Any, account: Any, sso: Any, params: dict[str, str]) -> Response:
-    session.pop("reauth", None)
     grant.request.sign_in_context = SignInContext(
         sso_session_id=sso.id,
         auth_time=sso.auth_time,

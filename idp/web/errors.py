@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from authlib.oauth2.rfc6749 import InsecureTransportError
 from flask import Flask, g, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -46,6 +47,15 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException) -> tuple[str, int]:
         status = error.code or 500
         return _page(_HTTP_MESSAGES.get(status, _GENERIC), status)
+
+    @app.errorhandler(InsecureTransportError)
+    def insecure_transport(error: InsecureTransportError) -> tuple[dict[str, str], int]:
+        # Plain http on a public host: a TLS proxy in front without IDP_PROXY_HOPS, usually.
+        log.warning("oidc:request:insecure_transport request_id=%s", g.get("request_id"))
+        return {
+            "error": "insecure_transport",
+            "error_description": "OAuth 2 requires https. Behind a TLS proxy, set IDP_PROXY_HOPS.",
+        }, 400
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[str, int]:

@@ -12,7 +12,17 @@ from werkzeug.wrappers import Response
 from idp.clock import Clock
 from idp.config import Settings
 from idp.extensions import csrf
-from idp.web import authorize, errors, health, home, i18n, login, logout, oidc_endpoints
+from idp.web import (
+    authorize,
+    connected_apps,
+    errors,
+    health,
+    home,
+    i18n,
+    login,
+    logout,
+    oidc_endpoints,
+)
 from idp.web.deps import services
 from idp.web.session_store import DatabaseSessionInterface
 
@@ -59,8 +69,9 @@ def register_web(app: Flask, settings: Settings, clock: Clock, babel: Babel) -> 
     app.before_request(_load_request_context)
     app.after_request(_security_headers)
     app.context_processor(i18n.template_context)
-    for blueprint in (login.bp, home.bp, health.bp, authorize.bp, oidc_endpoints.bp, logout.bp):
-        app.register_blueprint(blueprint)
+    blueprints = (login, home, health, authorize, oidc_endpoints, logout, connected_apps)
+    for module in blueprints:
+        app.register_blueprint(module.bp)
     # Client-authenticated APIs, not browser forms. Relying parties may also POST to
     # /authorize (OIDC Core 3.1.2.1); its consent form checks CSRF itself.
     csrf.exempt(oidc_endpoints.bp)

@@ -470,7 +470,7 @@ def test_client_secret_check(client_id: str, secret: str, expected: bool) -> Non
         ("grades", "client_secret_basic", "revocation", True),
         ("grades", "client_secret_basic", "introspection", True),
         ("library", "client_secret_basic", "introspection", False),
-        ("mykids-mobile", "none", "revocation", False),
+        ("mykids-mobile", "none", "revocation", True),
         ("mykids-mobile", "none", "introspection", False),
         ("grades", "client_secret_basic", "device_authorization", False),
     ],

@@ -61,7 +61,7 @@ def _redeem(client: FlaskClient, client_id: str, pkce: Pkce, verifier: str | Non
     if client_id == "mykids-mobile":
         return _mobile_exchange(client, code, verifier)
     extra = {"code_verifier": verifier} if verifier is not None else {}
-    return exchange(client, code, **extra)
+    return exchange(client, code, None, **extra)
 
 
 def test_public_client_without_code_challenge_is_sent_back_with_invalid_request(

@@ -26,12 +26,12 @@ LIBRARY_REDIRECT = "http://127.0.0.1:5004/callback"
 
 
 def _authorize(client: FlaskClient, **extra: str) -> Any:
-    return client.get("/authorize?" + urlencode(authorize_params(**extra)))
+    return client.get("/authorize?" + urlencode(authorize_params(None, **extra)))
 
 
 def _library_params(**extra: str) -> dict[str, str]:
     return authorize_params(
-        client_id="library", redirect_uri=LIBRARY_REDIRECT, scope="openid profile", **extra
+        None, client_id="library", redirect_uri=LIBRARY_REDIRECT, scope="openid profile", **extra
     )
 
 
@@ -245,5 +245,25 @@ def test_post_to_authorize_without_a_session_sends_to_the_sign_in_page(
     client: FlaskClient, guardian: Account
 ) -> None:
     response = client.post("/authorize", data=authorize_params(new_pkce()))
+
+    assert urlsplit(_sign_in_target(response)["next"]).path == "/authorize"
+
+
+def test_prompt_login_with_a_forged_reauthentication_marker_still_sends_to_the_sign_in_page(
+    signed_in: FlaskClient,
+) -> None:
+    response = _authorize(signed_in, prompt="login", portal_reauth="forged.marker")
+
+    assert urlsplit(_sign_in_target(response)["next"]).path == "/authorize"
+
+
+def test_a_reauthentication_marker_of_another_request_does_not_skip_prompt_login(
+    signed_in: FlaskClient,
+) -> None:
+    to_sign_in = _authorize(signed_in, prompt="login", state="first")
+    marker = parse_qs(urlsplit(_sign_in_target(to_sign_in)["next"]).query)["portal_reauth"][0]
+    sign_in(signed_in)
+
+    response = _authorize(signed_in, prompt="login", state="second", portal_reauth=marker)
 
     assert urlsplit(_sign_in_target(response)["next"]).path == "/authorize"

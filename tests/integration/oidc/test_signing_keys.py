@@ -71,7 +71,9 @@ def _states(keys: SigningKeyService, at: datetime) -> list[tuple[str, str]]:
 
 
 def _active_kids(keys: SigningKeyService, alg: str, at: datetime) -> list[str]:
-    return [key.kid for key in keys.list_keys() if key.alg == alg and key_state(key, at) == "active"]
+    return [
+        key.kid for key in keys.list_keys() if key.alg == alg and key_state(key, at) == "active"
+    ]
 
 
 def _raced_key(settings: Settings, alg: str, activated_at: datetime) -> SigningKey:
@@ -276,9 +278,7 @@ def test_signing_key_with_kid_returns_the_key_and_its_kid(
     assert key is keys.signing_key(alg)
 
 
-@pytest.mark.parametrize(
-    "call", ["signing_key", "active_kid", "signing_key_with_kid", "rotate"]
-)
+@pytest.mark.parametrize("call", ["signing_key", "active_kid", "signing_key_with_kid", "rotate"])
 def test_unsupported_algorithms_are_refused(keys: SigningKeyService, call: str) -> None:
     with pytest.raises(SigningKeyError, match="unsupported signing algorithm 'HS256'"):
         getattr(keys, call)("HS256")
@@ -346,10 +346,10 @@ def test_cached_signing_key_never_outlives_a_pending_keys_activation(
     keys: SigningKeyService, clock: FrozenClock, settings: Settings
 ) -> None:
     keys.ensure_keys()
-    old = keys.active_kid("RS256")
+    [old] = _active_kids(keys, "RS256", START)  # list_keys(): not through the cache
     db.session.add(_raced_key(settings, "RS256", START + timedelta(seconds=30)))
     db.session.commit()
-    assert keys.active_kid("RS256") == old  # cached now, until the pending key starts
+    assert keys.active_kid("RS256") == old  # cached now, until the known pending key starts
     clock.advance(seconds=30)
 
     assert keys.active_kid("RS256") == "raced-RS256"
@@ -388,7 +388,12 @@ def test_rotating_twice_within_a_minute_hands_over_without_gap_or_overlap(
         return _active_kids(keys, "RS256", START + timedelta(seconds=seconds))
 
     assert [active_at(seconds) for seconds in (0, 59, 60, 69, 70, 600)] == [
-        [first], [first], [second], [second], [third], [third]
+        [first],
+        [first],
+        [second],
+        [second],
+        [third],
+        [third],
     ]
     assert all(len(active_at(seconds)) == 1 for seconds in range(0, 200))
 
@@ -457,7 +462,8 @@ def test_token_signed_by_the_old_key_verifies_via_the_jwks_until_unpublish_after
     keys: SigningKeyService, clock: FrozenClock, alg: str
 ) -> None:
     keys.ensure_keys()
-    old = keys.rotate(alg) and keys.active_kid(alg)
+    old = keys.active_kid(alg)
+    keys.rotate(alg)
     clock.advance(seconds=59)
     token = _sign(keys, alg)  # the last second the old key signs
     retired = next(key for key in keys.list_keys() if key.kid == old)
@@ -533,6 +539,26 @@ def test_key_rotated_by_another_process_is_published_within_60_seconds(
     assert (new_kid in kids) is is_visible
 
 
+def test_worker_never_signs_with_a_kid_its_jwks_lacks_while_another_process_rotates(
+    app: Flask, keys: SigningKeyService, clock: FrozenClock, settings: Settings
+) -> None:
+    keys.ensure_keys()
+    old = _signed_kid(keys, "RS256")  # the worker has cached its JWKS and its signing key
+    clock.advance(seconds=20)
+    with Session(db.engine) as other_session:
+        other = _service(app, clock, other_session, settings.key_encryption_key)
+        new = other.rotate("RS256").kid
+        assert new in _kids(other.jwks())
+
+    signed = []
+    for _ in range(90):
+        clock.advance(seconds=1)
+        kid = _signed_kid(keys, "RS256")  # raises InvalidKeyIdError if the JWKS lacks it
+        signed.append(kid)
+
+    assert signed == [old] * 59 + [new] * 31
+
+
 def test_rotation_on_the_same_instance_refreshes_the_jwks_at_once(
     keys: SigningKeyService,
 ) -> None:
@@ -542,6 +568,37 @@ def test_rotation_on_the_same_instance_refreshes_the_jwks_at_once(
     new = keys.rotate("ES256")
 
     assert new.kid in _kids(keys.jwks())
+
+
+# --- the hot path --------------------------------------------------------------------------------
+
+
+def test_signing_within_the_cache_window_runs_no_sql(
+    keys: SigningKeyService, clock: FrozenClock, statements: list[str]
+) -> None:
+    keys.ensure_keys()
+    keys.signing_key_with_kid("RS256")
+    clock.advance(seconds=JWKS_CACHE_SECONDS - 1)
+    statements.clear()
+
+    keys.signing_key("RS256")
+    keys.active_kid("RS256")
+    keys.signing_key_with_kid("RS256")
+
+    assert statements == []
+
+
+def test_signing_looks_the_key_up_again_after_the_cache_window(
+    keys: SigningKeyService, clock: FrozenClock, statements: list[str]
+) -> None:
+    keys.ensure_keys()
+    kid = keys.active_kid("RS256")
+    clock.advance(seconds=JWKS_CACHE_SECONDS)
+    statements.clear()
+
+    assert keys.signing_key_with_kid("RS256")[1] == kid
+    assert keys.active_kid("RS256") == kid
+    assert len(statements) == 1
 
 
 # --- encryption at rest ------------------------------------------------------------------------
@@ -581,17 +638,34 @@ def test_key_encryption_key_must_be_a_fernet_key(app: Flask, clock: FrozenClock)
 
 # --- states ------------------------------------------------------------------------------------
 
+_EARLIER = START - timedelta(minutes=1)
 _LATER = START + timedelta(minutes=1)
+_MUCH_LATER = START + timedelta(minutes=16)
 
 
 @pytest.mark.parametrize(
     ("activated_at", "retired_at", "unpublish_after", "state"),
     [
         (START, None, None, "active"),
+        (_EARLIER, _LATER, _MUCH_LATER, "active"),
         (START, START, _LATER, "retired"),
+        (_EARLIER, START, _LATER, "retired"),
         (START, START, START, "unpublished"),
         (None, None, None, "pending"),
         (_LATER, None, None, "pending"),
+        (_LATER, _LATER, _MUCH_LATER, "pending"),
+        (_LATER, START, _LATER, "retired"),
+    ],
+    ids=[
+        "active",
+        "active-until-retired-at",
+        "retired-at-activation",
+        "retired",
+        "unpublished",
+        "never-activated",
+        "activates-later",
+        "cut-short-before-activating",
+        "retired-before-activating",
     ],
 )
 def test_key_state(
@@ -629,34 +703,53 @@ def test_pre_published_key_is_in_the_jwks_but_does_not_sign(
 @pytest.mark.parametrize(
     ("args", "alg"), [(["--alg", "ES256"], "ES256"), ([], "RS256")], ids=["ES256", "default"]
 )
-def test_cli_rotate_prints_the_new_active_kid(
-    app: Flask, keys: SigningKeyService, args: list[str], alg: str
+def test_cli_rotate_prints_the_new_kid_and_when_it_signs(
+    app: Flask, keys: SigningKeyService, clock: FrozenClock, args: list[str], alg: str
 ) -> None:
     keys.ensure_keys()
+    old = keys.active_kid(alg)
 
     result = app.test_cli_runner().invoke(main, ["signing-keys", "rotate", *args])
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == keys.active_kid(alg)
+    new = result.output.split()[0]
+    assert result.output == f"{new} (signs from 2026-09-01T12:01:00+00:00)\n"
+    assert new in _kids(keys.jwks())
+    assert keys.active_kid(alg) == old
+    clock.advance(seconds=JWKS_CACHE_SECONDS)
+    assert keys.active_kid(alg) == new
 
 
-def test_cli_list_shows_active_and_retired_keys(app: Flask, keys: SigningKeyService) -> None:
+@pytest.mark.parametrize(
+    ("seconds_later", "new_state", "old_state"),
+    [(0, "pending", "active"), (60, "active", "retired")],
+    ids=["right-after-rotate", "after-activation"],
+)
+def test_cli_list_shows_pending_active_and_retired_keys(
+    app: Flask,
+    keys: SigningKeyService,
+    clock: FrozenClock,
+    seconds_later: int,
+    new_state: str,
+    old_state: str,
+) -> None:
     keys.ensure_keys()
     old = keys.active_kid("ES256")
     runner = app.test_cli_runner()
-    new = runner.invoke(main, ["signing-keys", "rotate", "--alg", "ES256"]).output.strip()
+    new = runner.invoke(main, ["signing-keys", "rotate", "--alg", "ES256"]).output.split()[0]
+    clock.advance(seconds=seconds_later)
 
     result = runner.invoke(main, ["signing-keys", "list"])
 
     lines = {line.split()[0]: line.split()[1:] for line in result.output.splitlines()}
     assert result.exit_code == 0, result.output
     assert lines["kid"] == ["alg", "state", "created", "retired", "unpublished-after"]
-    assert lines[new] == ["ES256", "active", "2026-09-01T12:00:00+00:00", "-", "-"]
+    assert lines[new] == ["ES256", new_state, "2026-09-01T12:00:00+00:00", "-", "-"]
     assert lines[old] == [
         "ES256",
-        "retired",
+        old_state,
         "2026-09-01T12:00:00+00:00",
-        "2026-09-01T12:00:00+00:00",
-        "2026-09-01T12:15:00+00:00",
+        "2026-09-01T12:01:00+00:00",
+        "2026-09-01T12:16:00+00:00",
     ]
     assert len(lines) == 4

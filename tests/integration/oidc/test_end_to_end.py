@@ -1,0 +1,266 @@
+"""End to end over real HTTP: the provider served by werkzeug on a loopback port, a relying
+party (Grades) served on its registered port 5001, a standard client library (Authlib's
+OAuth2Session + joserfc) and a browser (requests) that follows every redirect by hand.
+
+discovery -> code + PKCE -> ID token validation -> userinfo -> refresh -> revocation ->
+introspection -> RP-initiated logout -> back-channel logout delivered by `idp worker --once`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from idp.accounts.models import Account
+from idp.cli import main
+from idp.clock import FrozenClock, as_aware
+from idp.config import Settings
+from idp.extensions import db
+from idp.notifications.models import OutboxMessage
+from tests.builders import DEFAULT_PASSWORD, csrf_token
+from tests.conftest import base_settings
+from tests.integration.oidc.conftest import SECRETS
+from tests.integration.oidc.live import (
+    Browser,
+    RelyingParty,
+    free_port,
+    is_listening,
+    new_login,
+    serve,
+)
+
+GRADES_PORT = 5001  # clients/grades.toml registers its URIs on this port
+ATTENDANCE_PORT = 5002  # clients/attendance.toml; nothing listens there in these tests
+SCOPE = "openid profile email offline_access"
+
+
+@pytest.fixture
+def clock(clock: FrozenClock) -> FrozenClock:
+    """Frozen at the real time: the RP checks exp and iat with its own wall clock, as real
+    relying parties do, so the provider's frozen time must be close to it."""
+    clock.set(datetime.now(UTC))  # noqa: TID251 - a test aligning the frozen clock with the RP's
+    return clock
+
+
+@pytest.fixture
+def provider_port() -> int:
+    """A free loopback port for the provider."""
+    return free_port()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, provider_port: int) -> Settings:
+    """Test settings whose issuer is where the provider is served."""
+    return replace(
+        base_settings(database_url, tmp_path / "instance"),
+        issuer=f"http://127.0.0.1:{provider_port}",
+    )
+
+
+@pytest.fixture
+def provider(
+    app: Flask, registered_clients: None, guardian: Account, provider_port: int
+) -> Iterator[str]:
+    """The provider (shipped clients synced, keys created, a guardian) on a real server."""
+    with serve(app, provider_port) as url:
+        yield url
+
+
+@pytest.fixture
+def grades(provider: str) -> Iterator[RelyingParty]:
+    """The Grades app on 127.0.0.1:5001, configured by discovery."""
+    rp = RelyingParty(
+        provider,
+        "grades",
+        SECRETS["IDP_CLIENT_SECRET_GRADES"],
+        f"http://127.0.0.1:{GRADES_PORT}",
+        SCOPE,
+    )
+    rp.discover()
+    with serve(rp.app, GRADES_PORT):
+        yield rp
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """A browser with no cookies."""
+    agent = Browser()
+    yield agent
+    agent.close()
+
+
+def _sign_in(browser: Browser, start: str, stop_at: str | None = None) -> None:
+    """From `start`, through the provider's sign-in page, as parentuser1."""
+    page = browser.go(start, stop_at=stop_at)
+    assert page.status_code == 200, browser.path()
+    form = {
+        "username": "parentuser1",
+        "password": DEFAULT_PASSWORD,
+        "csrf_token": csrf_token(page.text),
+    }
+    browser.go(page.url, data=form, stop_at=stop_at)
+
+
+def _worker_once(app: Flask) -> str:
+    result = app.test_cli_runner().invoke(main, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip()  # the report line (logged warnings go to stderr)
+
+
+def _backchannel_messages() -> list[OutboxMessage]:
+    db.session.expire_all()
+    query = select(OutboxMessage).where(OutboxMessage.template == "backchannel_logout")
+    return list(db.session.execute(query).scalars())
+
+
+def test_relying_party_signs_in_refreshes_and_logs_out_over_real_http(
+    app: Flask, provider: str, grades: RelyingParty, browser: Browser, guardian: Account
+) -> None:
+    rp_url = grades.base_url
+    host = urlsplit(provider).netloc
+    sub = guardian.sub
+
+    # Sign-in: RP /login -> /authorize -> /sign-in (page) ...
+    page = browser.go(f"{rp_url}/login")
+    assert browser.path() == [
+        ("GET", "127.0.0.1:5001/login", 302),
+        ("GET", f"{host}/authorize", 302),
+        ("GET", f"{host}/sign-in", 200),
+    ]
+    authorize = browser.hops[1].query
+    assert authorize["code_challenge_method"] == "S256"
+    assert {"code_challenge", "nonce", "state"} <= authorize.keys()
+    # ... credentials -> /authorize -> RP /callback?code&state&iss -> signed in at the RP.
+    form = {"username": "parentuser1", "password": DEFAULT_PASSWORD}
+    landing = browser.go(page.url, data={**form, "csrf_token": csrf_token(page.text)})
+    assert browser.path() == [
+        ("POST", f"{host}/sign-in", 302),
+        ("GET", f"{host}/authorize", 302),
+        ("GET", "127.0.0.1:5001/callback", 200),
+    ]
+    callback = browser.hops[-1].query
+    assert callback["iss"] == provider  # RFC 9207
+    assert callback["state"] == authorize["state"]
+    assert "code" in callback
+    assert landing.text == f"Signed in as {sub}"
+    id_claims = grades.id_claims
+    assert id_claims["iss"] == provider
+    assert id_claims["aud"] == ["grades"]
+    assert id_claims["sub"] == sub
+    assert id_claims["nonce"] == authorize["nonce"]
+    assert id_claims["amr"] == ["pwd"]
+    assert id_claims["sid"]
+    first = dict(grades.tokens)
+
+    # UserInfo with the access token.
+    userinfo = grades.userinfo(grades.tokens)
+    assert userinfo.status_code == 200
+    assert userinfo.json()["sub"] == sub
+
+    # Refresh: new tokens; the new ID token keeps sub, sid and auth_time.
+    refreshed, refreshed_claims = grades.refresh()
+    assert refreshed["access_token"] != first["access_token"]
+    assert refreshed["refresh_token"] != first["refresh_token"]
+    assert refreshed["id_token"] != first["id_token"]
+    assert refreshed_claims["sub"] == sub
+    assert refreshed_claims["sid"] == id_claims["sid"]
+    assert refreshed_claims["auth_time"] == id_claims["auth_time"]
+    assert grades.userinfo(refreshed).json()["sub"] == sub
+
+    # Introspection (grades is confidential) of the live refresh token.
+    live = grades.introspect(refreshed["refresh_token"], "refresh_token")
+    assert live["active"] is True
+    assert live["client_id"] == "grades"
+    assert live["sub"] == sub
+    assert live["iss"] == provider
+
+    # Revocation of the new access token: userinfo refuses it. Then the RP revokes its
+    # refresh token too, and introspection reports it inactive.
+    revoked = grades.revoke(refreshed["access_token"], "access_token")
+    assert revoked.status_code == 200
+    assert grades.userinfo(refreshed).status_code == 401
+    assert grades.revoke(refreshed["refresh_token"], "refresh_token").status_code == 200
+    assert grades.introspect(refreshed["refresh_token"], "refresh_token") == {"active": False}
+
+    # RP-initiated logout -> post-logout URI with state; the back-channel is queued, not sent.
+    signed_out = browser.go(grades.end_session_url("xyz"))
+    assert browser.path() == [
+        ("GET", f"{host}/end-session", 302),
+        ("GET", "127.0.0.1:5001/", 200),
+    ]
+    assert signed_out.text == "Signed out of the app"
+    assert grades.signed_out_states == ["xyz"]
+    assert grades.logout_tokens == []
+
+    # The outbox worker delivers one logout token, which the RP validates.
+    assert _worker_once(app) == "sent 1, retried 0, dead 0"
+    (message,) = _backchannel_messages()
+    assert (message.status, message.attempts, message.recipient) == (
+        "sent",
+        1,
+        "http://127.0.0.1:5001/backchannel-logout",
+    )
+    assert grades.rejected_logout_tokens == []
+    (logout_token,) = grades.logout_tokens
+    assert logout_token["iss"] == provider
+    assert logout_token["aud"] == "grades"
+    assert logout_token["sub"] == sub
+    assert logout_token["sid"] == id_claims["sid"]
+
+    # The browser's provider session is gone: a silent request says login_required.
+    silent = browser.go(f"{rp_url}/login?prompt=none")
+    assert browser.path() == [
+        ("GET", "127.0.0.1:5001/login", 302),
+        ("GET", f"{host}/authorize", 302),
+        ("GET", "127.0.0.1:5001/callback", 401),
+    ]
+    assert browser.hops[-1].query["iss"] == provider
+    assert silent.text == "sign-in failed: login_required"
+    assert grades.sign_in_errors == ["login_required"]
+
+
+def test_backchannel_to_an_app_that_is_down_stays_pending_and_does_not_block_logout(
+    app: Flask, provider: str, browser: Browser, clock: FrozenClock
+) -> None:
+    assert not is_listening(ATTENDANCE_PORT), f"something listens on {ATTENDANCE_PORT}"
+    down = f"http://127.0.0.1:{ATTENDANCE_PORT}"
+    attendance = RelyingParty(
+        provider, "attendance", SECRETS["IDP_CLIENT_SECRET_ATTENDANCE"], down, SCOPE
+    )
+    attendance.discover()
+    pending = new_login()
+    _sign_in(browser, attendance.authorization_url(pending), stop_at=down)
+    attendance.finish_sign_in(str(browser.hops[-1].location), pending)
+
+    response = browser.go(attendance.end_session_url("bye"), stop_at=down)
+    queued = [(m.status, m.attempts) for m in _backchannel_messages()]
+    output = _worker_once(app)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{down}/?state=bye"
+    assert queued == [("pending", 0)]  # the logout answered without trying to deliver
+    assert output == "sent 0, retried 1, dead 0"
+    (message,) = _backchannel_messages()
+    assert message.recipient == f"{down}/backchannel-logout"
+    assert (message.status, message.attempts, message.last_error) == ("pending", 1, "unreachable")
+    assert as_aware(message.available_at) == clock.now() + timedelta(seconds=30)
+
+
+def test_introspection_reports_a_rotated_refresh_token_inactive(
+    provider: str, grades: RelyingParty, browser: Browser
+) -> None:
+    _sign_in(browser, f"{grades.base_url}/login")
+    assert grades.tokens, browser.path()
+    rotated = grades.tokens["refresh_token"]
+    grades.refresh()
+
+    answer = grades.introspect(rotated, "refresh_token")
+
+    assert answer == {"active": False}
