@@ -6,6 +6,7 @@ Pure rules: no database, no Flask.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -35,6 +36,8 @@ class AuthorizeFacts:
     reauthenticated: bool  # a sign-in happened for this very request (prompt=login/max_age)
     is_first_party: bool
     has_consent: bool
+    # id_token_hint names someone other than the signed-in person (OIDC Core 3.1.2.1).
+    is_other_person_hinted: bool = False
 
 
 def parse_max_age(raw: str | None) -> int | None:
@@ -47,9 +50,29 @@ def parse_max_age(raw: str | None) -> int | None:
     return value
 
 
+def parse_claims_request(raw: str | None) -> dict[str, list[str]] | None:
+    """The OIDC `claims` parameter (Core 5.5) as {"id_token": [...], "userinfo": [...]}.
+
+    Only claim names are kept: whether a claim is released is still decided by the client's
+    allowed scopes, so asking never widens what an app may see. ValueError if malformed.
+    """
+    if not raw:
+        return None
+    document = json.loads(raw)
+    if not isinstance(document, dict):
+        raise ValueError("claims must be a JSON object")
+    parsed: dict[str, list[str]] = {}
+    for target in ("id_token", "userinfo"):
+        members = document.get(target) or {}
+        if not isinstance(members, dict):
+            raise ValueError(f"claims.{target} must be a JSON object")
+        parsed[target] = sorted(str(name) for name in members)
+    return parsed
+
+
 def needs_sign_in(facts: AuthorizeFacts) -> bool:
     """No session, prompt=login, or a sign-in older than max_age."""
-    if facts.auth_time is None:
+    if facts.auth_time is None or facts.is_other_person_hinted:
         return True
     if facts.reauthenticated:
         return False

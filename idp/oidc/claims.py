@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -41,9 +41,17 @@ class ClaimsService:
         self._session = session
         self._policy = policy
 
-    def user_info(self, account: Account, scope: str) -> dict[str, Any]:
-        """The released claims: only those the scopes map to, only those we can produce."""
-        names = self._policy.claims_for(scope.split()) | {"sub"}
+    def user_info(
+        self,
+        account: Account,
+        scope: str,
+        requested: Iterable[str] = (),
+        allowed_scopes: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """The released claims: those the token's scopes map to, plus claims individually
+        requested (OIDC `claims` parameter) that the client's allowed scopes would release."""
+        extra = self._policy.claims_for(allowed_scopes) & set(requested)
+        names = self._policy.claims_for(scope.split()) | extra | {"sub"}
         person = self._session.get(Person, account.person_id) if account.person_id else None
         claims: dict[str, Any] = {}
         for name in sorted(names):

@@ -61,7 +61,7 @@ def build_discovery(issuer: str, scopes: list[str], claims: list[str]) -> dict[s
         "code_challenge_methods_supported": ["S256"],
         "acr_values_supported": [ACR_PASSWORD],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "require_request_uri_registration": False,

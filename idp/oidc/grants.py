@@ -10,6 +10,7 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, Inval
 from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountState
@@ -66,6 +67,23 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
         super().validate_code_challenge(grant, redirect_uri)
 
 
+def requested_claims(
+    deps: OidcDeps, code: AuthorizationCode, requested: list[str]
+) -> dict[str, Any]:
+    """Claims asked for by name (OIDC Core 5.5) that the client may receive at all."""
+    account = live_account(deps, code.account_id)
+    allowed = _client_scopes(deps, code.client_id)
+    if account is None:
+        return {}
+    released = deps.claims.user_info(account, code.scope, requested, allowed)
+    return {name: value for name, value in released.items() if name in requested}
+
+
+def _client_scopes(deps: OidcDeps, client_id: str) -> list[str]:
+    query = select(OidcClient.scopes).where(OidcClient.client_id == client_id)
+    return list(deps.session.execute(query).scalar_one_or_none() or [])
+
+
 class _PortalIdToken:
     """ID token details shared by the code and refresh grants (our keys, clock, claims)."""
 
@@ -118,9 +136,12 @@ class PortalOpenIDCode(_PortalIdToken, OpenIDCode):  # type: ignore[misc]
         return self.deps.tokens.has_nonce(request.payload.client_id, nonce)
 
     def get_authorization_code_claims(self, authorization_code: AuthorizationCode) -> Any:
-        """nonce, auth_time, acr, amr (Authlib) plus sid."""
+        """nonce, auth_time, acr, amr (Authlib) plus sid and individually requested claims."""
         claims = super().get_authorization_code_claims(authorization_code)
         claims.update(self.session_claims(authorization_code.sso_session_id))
+        requested = (authorization_code.claims_request or {}).get("id_token", [])
+        if requested:
+            claims.update(requested_claims(self.deps, authorization_code, requested))
         return claims
 
 

@@ -13,7 +13,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
-from flask import Response
+from flask import Response, g
 from sqlalchemy import select
 
 from idp.accounts.models import Account
@@ -28,7 +28,7 @@ from idp.oidc.grants import (
     S256CodeChallenge,
     live_account,
 )
-from idp.oidc.models import OAuthToken, OidcClient
+from idp.oidc.models import AuthorizationCode, OAuthToken, OidcClient
 from idp.oidc.tokens import NewToken, digest, new_secret
 
 
@@ -188,7 +188,18 @@ class _UserInfo(UserInfoEndpoint):  # type: ignore[misc]
         self._deps = deps
 
     def generate_user_info(self, user: Account, scope: str) -> dict[str, Any]:
-        return self._deps.claims.user_info(user, scope)
+        # Authlib's flask ResourceProtector keeps the validated token on `g`.
+        token: OAuthToken | None = g.get("authlib_server_oauth2_token")
+        code = (
+            self._deps.session.get(AuthorizationCode, token.authorization_code_id)
+            if token is not None and token.authorization_code_id
+            else None
+        )
+        requested = (code.claims_request or {}).get("userinfo", []) if code else []
+        if not requested or code is None:
+            return self._deps.claims.user_info(user, scope)
+        allowed = self.server.query_client(code.client_id).scopes
+        return self._deps.claims.user_info(user, scope, requested, allowed)
 
     def get_issuer(self) -> str:
         return self._deps.issuer

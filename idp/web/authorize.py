@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -16,10 +17,18 @@ from authlib.oidc.core.errors import (
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
+from joserfc import jwt
+from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
 from idp.extensions import csrf, db
-from idp.oidc.authorize import AuthorizeFacts, Next, decide, parse_max_age
+from idp.oidc.authorize import (
+    AuthorizeFacts,
+    Next,
+    decide,
+    parse_claims_request,
+    parse_max_age,
+)
 from idp.oidc.server import SignInContext
 from idp.web.deps import clock, oidc, services
 from idp.web.i18n import LANGUAGES
@@ -109,9 +118,13 @@ def authorize() -> Any:
         if params.get("response_mode", "query") != "query":
             raise _invalid("Only response_mode=query is supported.", grant)
         max_age = _max_age(params, grant)
+        _claims_request(params, grant)  # validated before any page is shown
+        hinted_sub = _hinted_subject(params, grant)
     except OAuth2Error as error:
         return _respond_error(error)
     facts = _facts(params, grant, account, sso, max_age)
+    if hinted_sub is not None and account is not None and hinted_sub != account.sub:
+        facts = replace(facts, is_other_person_hinted=True)
     step = decide(facts)
     if step in _SILENT_ERRORS:
         return _respond_error(
@@ -130,6 +143,26 @@ def _invalid(description: str, grant: Any) -> OAuth2Error:
     return InvalidRequestError(
         description, redirect_uri=grant.redirect_uri, state=grant.request.payload.state
     )
+
+
+def _hinted_subject(params: dict[str, str], grant: Any) -> str | None:
+    """`sub` of a valid id_token_hint of ours (expired is fine: it is only a hint)."""
+    hint = params.get("id_token_hint")
+    if not hint:
+        return None
+    try:
+        token = jwt.decode(hint, services().keys.public_key_set())
+    except JoseError:
+        raise _invalid("'id_token_hint' is not an ID token of this provider.", grant) from None
+    sub = token.claims.get("sub")
+    return str(sub) if sub else None
+
+
+def _claims_request(params: dict[str, str], grant: Any) -> dict[str, list[str]] | None:
+    try:
+        return parse_claims_request(params.get("claims"))
+    except ValueError:
+        raise _invalid("'claims' must be a JSON object (OIDC Core 5.5).", grant) from None
 
 
 def _max_age(params: dict[str, str], grant: Any) -> int | None:
@@ -206,6 +239,7 @@ def _issue_code(grant: Any, account: Any, sso: Any, params: dict[str, str]) -> R
         auth_time=sso.auth_time,
         amr=tuple(sso.amr),
         acr=sso.acr,
+        claims_request=_claims_request(params, grant),
     )
     response = oidc().create_authorization_response(grant=grant, grant_user=account)
     services().sso.record_client(sso, grant.request.client.client_id)

@@ -7,10 +7,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
+from joserfc import jwt
 
 from idp.accounts.models import Account
 from idp.clock import FrozenClock
 from idp.oidc.authorize import ACR_PASSWORD
+from idp.services import Services
+from tests.builders import make_account
 from tests.integration.oidc.conftest import (
     GRADES_REDIRECT,
     ISSUER,
@@ -267,3 +270,27 @@ def test_a_reauthentication_marker_of_another_request_does_not_skip_prompt_login
     response = _authorize(signed_in, prompt="login", state="second", portal_reauth=marker)
 
     assert urlsplit(_sign_in_target(response)["next"]).path == "/authorize"
+
+
+def test_id_token_hint_for_someone_else_with_prompt_none_is_login_required(
+    signed_in: FlaskClient, services: Services
+) -> None:
+    other = make_account(services, username="otherparent1", email="other@example.org")
+    hint = jwt.encode(
+        {"alg": "RS256", "kid": services.keys.active_kid("RS256")},
+        {"sub": other.sub, "iss": "http://localhost", "aud": "grades"},
+        services.keys.signing_key("RS256"),
+    )
+    params = authorize_params(new_pkce(), prompt="none", id_token_hint=hint)
+
+    query = redirect_query(signed_in.get("/authorize?" + urlencode(params)))
+
+    assert query["error"] == "login_required"
+
+
+def test_id_token_hint_not_of_this_provider_is_invalid_request(signed_in: FlaskClient) -> None:
+    params = authorize_params(new_pkce(), prompt="none", id_token_hint="not.a.token")
+
+    query = redirect_query(signed_in.get("/authorize?" + urlencode(params)))
+
+    assert query["error"] == "invalid_request"
