@@ -52,7 +52,9 @@ class ClaimsService:
         requested (OIDC `claims` parameter) that the client's allowed scopes would release."""
         extra = self._policy.claims_for(allowed_scopes) & set(requested)
         names = self._policy.claims_for(scope.split()) | extra | {"sub"}
-        person = self._session.get(Person, account.person_id) if account.person_id else None
+        person = getattr(account, "loaded_person", None)
+        if person is None and account.person_id:
+            person = self._session.get(Person, account.person_id)
         claims: dict[str, Any] = {}
         for name in sorted(names):
             producer = _PRODUCERS.get(name)

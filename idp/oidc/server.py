@@ -16,7 +16,8 @@ from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import Response, g
 from sqlalchemy import select
 
-from idp.accounts.models import Account
+from idp.accounts.models import Account, AccountState
+from idp.clock import monotonic
 from idp.oidc.grants import (
     CONFIDENTIAL_AND_PUBLIC,
     OidcDeps,
@@ -30,6 +31,10 @@ from idp.oidc.grants import (
 )
 from idp.oidc.models import AuthorizationCode, OAuthToken, OidcClient
 from idp.oidc.tokens import NewToken, digest, new_secret
+
+# A client file synced by `idp clients sync` is seen by every worker within this time.
+CLIENT_CACHE_SECONDS = 30
+_CLIENT_CACHE_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -50,13 +55,25 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         super().__init__()
         self.deps = deps
         self.register_token_generator("default", self._generate_token)
+        self._clients: dict[str, tuple[float, OidcClient | None]] = {}
 
     def query_client(self, client_id: str) -> OidcClient | None:
-        """An enabled client by id."""
+        """An enabled client by id; cached per process for CLIENT_CACHE_SECONDS (clients
+        change only through `idp clients sync`), as a detached, read-only snapshot."""
+        cached = self._clients.get(client_id)
+        now = monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
         query = select(OidcClient).where(
             OidcClient.client_id == client_id, OidcClient.is_enabled.is_(True)
         )
-        return self.deps.session.execute(query).scalar_one_or_none()
+        client = self.deps.session.execute(query).scalar_one_or_none()
+        if client is not None:
+            self.deps.session.expunge(client)
+        if len(self._clients) > _CLIENT_CACHE_LIMIT:
+            self._clients.clear()  # unknown ids must not grow the cache without bound
+        self._clients[client_id] = (now + CLIENT_CACHE_SECONDS, client)
+        return client
 
     def _generate_token(
         self,
@@ -165,14 +182,18 @@ class _InsufficientScopeChallengeError(InsufficientScopeError):  # type: ignore[
 
 
 class _BearerValidator(BearerTokenValidator):  # type: ignore[misc]
-    def __init__(self, deps: OidcDeps) -> None:
+    def __init__(self, deps: OidcDeps, server: PortalAuthorizationServer) -> None:
         super().__init__()
         self._deps = deps
+        self._server = server
 
     def authenticate_token(self, token_string: str) -> OAuthToken | None:
         token = self._deps.tokens.find_access(token_string)
-        if token is not None and live_account(self._deps, token.account_id) is None:
-            return None
+        owner = token.owner if token is not None else None
+        if owner is None or owner.state != AccountState.ACTIVE:
+            return None  # no account (client_credentials) or access ended
+        owner.loaded_person = token.owner_person  # type: ignore[union-attr]
+        token.client = self._server.query_client(token.client_id)  # type: ignore[union-attr]
         return token
 
     def validate_token(self, token: OAuthToken | None, scopes: Any, request: Any) -> None:
@@ -322,7 +343,7 @@ def build_server(deps: OidcDeps) -> PortalAuthorizationServer:
     server.register_grant(RotatingRefreshGrant, [RefreshIdToken(deps)])
     server.register_grant(PortalClientCredentialsGrant)
     protector = ResourceProtector()
-    protector.register_token_validator(_BearerValidator(deps))
+    protector.register_token_validator(_BearerValidator(deps, server))
     server.register_endpoint(_UserInfo(deps, protector))
     server.register_endpoint(_Revocation)
     server.register_endpoint(_Introspection)

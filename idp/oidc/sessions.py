@@ -6,7 +6,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account
@@ -57,24 +58,16 @@ class SsoSessionService:
         return row
 
     def record_client(self, sso: SsoSession, client_id: str) -> None:
-        """Remember that this session signed in to a client (for back-channel logout)."""
-        exists = self._session.execute(
-            select(SsoSessionClient.id).where(
-                SsoSessionClient.sso_session_id == sso.id,
-                SsoSessionClient.client_id == client_id,
-            )
-        ).first()
-        if exists is not None:
-            return
-        try:
-            with self._session.begin_nested():
-                self._session.add(
-                    SsoSessionClient(
-                        sso_session_id=sso.id, client_id=client_id, first_at=self._clock.now()
-                    )
-                )
-        except IntegrityError:
-            return  # a parallel request recorded it first
+        """Remember that this session signed in to a client (for back-channel logout).
+
+        One INSERT ... ON CONFLICT DO NOTHING: idempotent, race-free, no savepoint."""
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        self._session.execute(
+            insert(SsoSessionClient)
+            .values(sso_session_id=sso.id, client_id=client_id, first_at=self._clock.now())
+            .on_conflict_do_nothing(index_elements=["sso_session_id", "client_id"])
+        )
 
     def clients_of(self, sso: SsoSession) -> list[str]:
         """The client ids this session signed in to, in order."""

@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from idp.accounts.models import Account
 from idp.clock import Clock
 from idp.oidc.models import AuthorizationCode, OAuthToken
 from idp.policy import TokenPolicy
+from idp.roster.models import Person
 
 # A loser of a concurrent refresh (same token, within this window) is refused without
 # revoking the family: that is a race, not theft. Later reuse revokes the family.
@@ -88,13 +90,14 @@ class TokenStore:
                 AuthorizationCode.expires_at > now,
             )
             .values(redeemed_at=now)
-            .execution_options(synchronize_session=False)
-        )
+            .returning(AuthorizationCode),  # one round trip for the winner
+            execution_options={"synchronize_session": False},
+        ).scalar_one_or_none()
+        if won is not None:
+            return won
         row = self._session.execute(
             select(AuthorizationCode).where(AuthorizationCode.code_digest == code_digest)
         ).scalar_one_or_none()
-        if won.rowcount == 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
-            return row
         if row is not None and row.redeemed_at is not None and row.client_id == client_id:
             self.revoke_where(OAuthToken.authorization_code_id == row.id)
         return None
@@ -141,12 +144,23 @@ class TokenStore:
         return row
 
     def find_access(self, access_token: str) -> OAuthToken | None:
-        """The row of a live (unexpired, unrevoked) access token."""
-        row = self._session.execute(
-            select(OAuthToken).where(OAuthToken.access_token_digest == digest(access_token))
-        ).scalar_one_or_none()
-        if row is None or row.revoked_at is not None or row.access_expires_at <= self.now():
+        """The row of a live (unexpired, unrevoked) access token, with its account and person
+        loaded in the same query (`row.owner`, `row.owner_person`): one round trip for the
+        userinfo hot path."""
+        found = self._session.execute(
+            select(OAuthToken, Account, Person)
+            .outerjoin(Account, Account.id == OAuthToken.account_id)
+            .outerjoin(Person, Person.id == Account.person_id)
+            .where(
+                OAuthToken.access_token_digest == digest(access_token),
+                OAuthToken.revoked_at.is_(None),
+                OAuthToken.access_expires_at > self.now(),
+            )
+        ).first()
+        if found is None:
             return None
+        row, account, person = found
+        row.owner, row.owner_person = account, person
         return row
 
     def find_any(self, value: str) -> OAuthToken | None:
@@ -177,17 +191,20 @@ class TokenStore:
             update(OAuthToken)
             .where(*_live_refresh(refresh_digest, client_id, now))
             .values(rotated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        row = self._session.execute(
-            select(OAuthToken).where(OAuthToken.refresh_token_digest == refresh_digest)
+            .returning(OAuthToken),  # one round trip for the winner
+            execution_options={"synchronize_session": False},
         ).scalar_one_or_none()
-        if won.rowcount == 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
-            return row
-        if row is not None and row.rotated_at is not None and row.client_id == client_id:
-            self._session.refresh(row)
-            if now - row.rotated_at > CONCURRENT_REFRESH_GRACE:
-                self.revoke_where(OAuthToken.family_id == row.family_id)
+        if won is not None:
+            return won
+        row = self._session.execute(
+            select(OAuthToken)
+            .where(OAuthToken.refresh_token_digest == refresh_digest)
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if row is None or row.rotated_at is None or row.client_id != client_id:
+            return None
+        if now - row.rotated_at > CONCURRENT_REFRESH_GRACE:  # reuse, not a race
+            self.revoke_where(OAuthToken.family_id == row.family_id)
         return None
 
     def revoke(self, row: OAuthToken) -> None:

@@ -184,8 +184,11 @@ def _facts(
     )
     client = grant.request.client
     scope = grant.request.scope or ""
-    has_consent = account is not None and services().consent.has_consent(
-        account.id, client.client_id, scope
+    # First-party apps never ask, so their consent is not looked up (hot path).
+    has_consent = (
+        account is not None
+        and not client.is_first_party
+        and services().consent.has_consent(account.id, client.client_id, scope)
     )
     return AuthorizeFacts(
         prompts=frozenset(params.get("prompt", "").split()),

@@ -36,6 +36,10 @@ def jwks() -> Response:
 def _committed(response: Any) -> Any:
     # Replays and reuse revoke tokens even when the answer is an error: always commit.
     db.session.commit()
+    return _not_cached(response)
+
+
+def _not_cached(response: Any) -> Any:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response
@@ -50,7 +54,7 @@ def token() -> Any:
 @bp.route("/userinfo", methods=["GET", "POST"])
 def userinfo() -> Any:
     """UserInfo endpoint (bearer access token with scope openid)."""
-    return _committed(oidc().create_endpoint_response("userinfo"))
+    return _not_cached(oidc().create_endpoint_response("userinfo"))  # reads only
 
 
 @bp.route("/revoke", methods=["POST"])
@@ -62,4 +66,4 @@ def revoke() -> Any:
 @bp.route("/introspect", methods=["POST"])
 def introspect() -> Any:
     """Token introspection (RFC 7662)."""
-    return _committed(oidc().create_endpoint_response("introspection"))
+    return _not_cached(oidc().create_endpoint_response("introspection"))  # reads only

@@ -86,10 +86,10 @@ class DatabaseSessionInterface(SessionInterface):
         if not session:
             if session.sid:
                 self._delete(session.sid)
+            if session.sid or session.modified:
                 response.delete_cookie(name, domain=domain, path=path)
-            elif session.modified:
-                response.delete_cookie(name, domain=domain, path=path)
-            db.session.commit()
+            if session.sid or session.rotate_from:
+                db.session.commit()
             return
         now = self._clock.now()
         if not session.modified and self._is_fresh(session, now):
