@@ -125,15 +125,17 @@ class _PortalIdToken:
 
 
 class PortalOpenIDCode(_PortalIdToken, OpenIDCode):  # type: ignore[misc]
-    """OpenIDCode with our keys and a nonce replay check."""
+    """OpenIDCode with our keys, clock and claims."""
 
     def __init__(self, deps: OidcDeps) -> None:
         super().__init__(require_nonce=False)
         self.deps = deps
 
     def exists_nonce(self, nonce: str, request: Any) -> bool:
-        """A nonce already used by this client is a replay."""
-        return self.deps.tokens.has_nonce(request.payload.client_id, nonce)
+        """Nonce replay is the relying party's check (OIDC Core 3.1.3.7, step 11): the nonce
+        comes back in the ID token. Our codes are single use and bound to the client, the
+        redirect_uri and PKCE, so no lookup here (it would scan every code ever issued)."""
+        return False
 
     def get_authorization_code_claims(self, authorization_code: AuthorizationCode) -> Any:
         """nonce, auth_time, acr, amr (Authlib) plus sid and individually requested claims."""

@@ -177,7 +177,8 @@ class SigningKeyService:
         signer = self._load_signer(alg, now)
         if signer is None:
             self.ensure_keys()
-            signer = self._load_signer(alg, now)
+            # Re-read the clock: the new key is active from ensure_keys' own `now`.
+            signer = self._load_signer(alg, self._clock.now())
         if signer is None:
             raise SigningKeyError(f"no active {alg} signing key, even after creating one")
         self._signers[alg] = signer

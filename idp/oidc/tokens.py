@@ -102,13 +102,6 @@ class TokenStore:
             self.revoke_where(OAuthToken.authorization_code_id == row.id)
         return None
 
-    def has_nonce(self, client_id: str, nonce: str) -> bool:
-        """True if a code for this client already carried this nonce (replay)."""
-        query = select(AuthorizationCode.id).where(
-            AuthorizationCode.client_id == client_id, AuthorizationCode.nonce == nonce
-        )
-        return self._session.execute(query.limit(1)).first() is not None
-
     def save(self, values: dict[str, Any], new: NewToken) -> OAuthToken:
         """Store the digests of a freshly generated token response, with its binding."""
         now = self._clock.now()
