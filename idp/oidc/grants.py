@@ -4,6 +4,7 @@ SSO session, refresh rotation with reuse detection, ID tokens signed with our ke
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, InvalidScopeError, grants
@@ -21,6 +22,8 @@ from idp.oidc.models import AuthorizationCode, OAuthToken, OidcClient, SsoSessio
 from idp.oidc.tokens import TokenStore, new_secret
 from idp.policy import OidcPolicy
 
+# "Activity" (lifecycle) is written at most this often by token refreshes: not one UPDATE each.
+ACTIVITY_TOUCH_INTERVAL = timedelta(hours=1)
 CONFIDENTIAL_AND_PUBLIC = ["client_secret_basic", "client_secret_post", "none"]
 
 
@@ -241,7 +244,10 @@ class RotatingRefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         account = live_account(self.deps, refresh_token.account_id)
         if account is None:
             raise InvalidGrantError("The account can no longer sign in.")
-        account.last_activity_at = self.deps.clock.now()
+        now = self.deps.clock.now()
+        last = account.last_activity_at
+        if last is None or now - last >= ACTIVITY_TOUCH_INTERVAL:
+            account.last_activity_at = now  # activity, recorded at most once per interval
         return account
 
     def revoke_old_credential(self, refresh_token: OAuthToken) -> None:

@@ -29,7 +29,7 @@ from idp.oidc.grants import (
     S256CodeChallenge,
     live_account,
 )
-from idp.oidc.models import AuthorizationCode, OAuthToken, OidcClient
+from idp.oidc.models import OAuthToken, OidcClient
 from idp.oidc.tokens import NewToken, digest, new_secret
 
 # A client file synced by `idp clients sync` is seen by every worker within this time.
@@ -211,15 +211,11 @@ class _UserInfo(UserInfoEndpoint):  # type: ignore[misc]
     def generate_user_info(self, user: Account, scope: str) -> dict[str, Any]:
         # Authlib's flask ResourceProtector keeps the validated token on `g`.
         token: OAuthToken | None = g.get("authlib_server_oauth2_token")
-        code = (
-            self._deps.session.get(AuthorizationCode, token.authorization_code_id)
-            if token is not None and token.authorization_code_id
-            else None
-        )
-        requested = (code.claims_request or {}).get("userinfo", []) if code else []
-        if not requested or code is None:
+        requested = getattr(token, "userinfo_claims", [])
+        if not requested or token is None:
             return self._deps.claims.user_info(user, scope)
-        allowed = self.server.query_client(code.client_id).scopes
+        client = self.server.query_client(token.client_id)
+        allowed = client.scopes if client is not None else []
         return self._deps.claims.user_info(user, scope, requested, allowed)
 
     def get_issuer(self) -> str:

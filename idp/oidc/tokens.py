@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -138,12 +138,13 @@ class TokenStore:
 
     def find_access(self, access_token: str) -> OAuthToken | None:
         """The row of a live (unexpired, unrevoked) access token, with its account and person
-        loaded in the same query (`row.owner`, `row.owner_person`): one round trip for the
-        userinfo hot path."""
+        loaded in the same query (`row.owner`, `row.owner_person`, and the claims its code
+        asked for at userinfo, `row.userinfo_claims`): one round trip for the userinfo path."""
         found = self._session.execute(
-            select(OAuthToken, Account, Person)
+            select(OAuthToken, Account, Person, AuthorizationCode.claims_request)
             .outerjoin(Account, Account.id == OAuthToken.account_id)
             .outerjoin(Person, Person.id == Account.person_id)
+            .outerjoin(AuthorizationCode, AuthorizationCode.id == OAuthToken.authorization_code_id)
             .where(
                 OAuthToken.access_token_digest == digest(access_token),
                 OAuthToken.revoked_at.is_(None),
@@ -152,9 +153,10 @@ class TokenStore:
         ).first()
         if found is None:
             return None
-        row, account, person = found
+        row, account, person, claims_request = found
         row.owner, row.owner_person = account, person
-        return row
+        row.userinfo_claims = (claims_request or {}).get("userinfo", [])
+        return cast(OAuthToken, row)
 
     def find_any(self, value: str) -> OAuthToken | None:
         """The row holding this value as access or refresh token (revocation, introspection)."""

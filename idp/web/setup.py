@@ -5,13 +5,13 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import Flask, g, session
+from flask import Flask, g, request, session
 from flask_babel import Babel
 from werkzeug.wrappers import Response
 
 from idp.clock import Clock
 from idp.config import Settings
-from idp.extensions import csrf
+from idp.extensions import csrf, limiter
 from idp.web import (
     authorize,
     connected_apps,
@@ -34,6 +34,10 @@ _CSP = (
 
 def _load_request_context() -> None:
     g.request_id = secrets.token_hex(8)
+    if request.blueprint == "oidc_endpoints":
+        # Token, userinfo, JWKS...: client-authenticated APIs, no browser session to load.
+        g.account, g.sso = None, None
+        return
     i18n.remember_requested_language()
     account_id, sid = session.get("account_id"), session.get("sid")
     account = services().accounts.get(account_id) if account_id else None
@@ -75,6 +79,8 @@ def register_web(app: Flask, settings: Settings, clock: Clock, babel: Babel) -> 
     # Client-authenticated APIs, not browser forms. Relying parties may also POST to
     # /authorize (OIDC Core 3.1.2.1); its consent form checks CSRF itself.
     csrf.exempt(oidc_endpoints.bp)
+    # Client secrets are long random values: no rate limit bookkeeping on the token APIs.
+    limiter.exempt(oidc_endpoints.bp)
     csrf.exempt(authorize.authorize)
     csrf.exempt(logout.end_session)
     errors.register_error_handlers(app)
