@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -22,20 +20,15 @@ class SecretHasher:
         )
         # Verified against when a sign-in name is unknown, so both paths cost the same.
         self._dummy_hash = self._hasher.hash("not a real password: timing equaliser")
-        # One argon2 computation at a time per process: each holds memory_cost_kib of RAM, and
-        # running them side by side on one core gains no throughput (bench/oidc_bench.py).
-        self._one_at_a_time = threading.BoundedSemaphore(1)
 
     def hash(self, secret: str) -> str:
         """An argon2id PHC string for the secret."""
-        with self._one_at_a_time:
-            return self._hasher.hash(secret)
+        return self._hasher.hash(secret)
 
     def verify(self, stored_hash: str | None, secret: str) -> bool:
         """True if the secret matches; an unknown account still spends one verification."""
         try:
-            with self._one_at_a_time:
-                matches = self._hasher.verify(stored_hash or self._dummy_hash, secret)
+            matches = self._hasher.verify(stored_hash or self._dummy_hash, secret)
             return matches and bool(stored_hash)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
