@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 import click
 from flask import Flask, current_app
@@ -91,16 +91,10 @@ def clients_sync(directory: str | None) -> None:
     import os
     from pathlib import Path
 
-    from idp.oidc.clients import ClientRegistry
     from idp.oidc.errors import ClientConfigError
 
     extensions = current_app.extensions
-    registry = ClientRegistry(
-        cast(Session, db.session),
-        extensions["idp.clock"],
-        frozenset(extensions["idp.policies"].claims.scopes),
-        extensions["idp.settings"].env,
-    )
+    registry = _client_registry()
     folder = Path(directory or extensions["idp.settings"].clients_dir)
     try:
         report = registry.sync(folder, os.environ)
@@ -111,18 +105,22 @@ def clients_sync(directory: str | None) -> None:
     click.echo(report.as_text())
 
 
-@clients.command("list")
-def clients_list() -> None:
-    """Print every registered client: id, name, kind, party, state, redirect URIs."""
+def _client_registry() -> Any:
     from idp.oidc.clients import ClientRegistry
 
     extensions = current_app.extensions
-    registry = ClientRegistry(
+    return ClientRegistry(
         cast(Session, db.session),
         extensions["idp.clock"],
         frozenset(extensions["idp.policies"].claims.scopes),
         extensions["idp.settings"].env,
     )
+
+
+@clients.command("list")
+def clients_list() -> None:
+    """Print every registered client: id, name, kind, party, state, redirect URIs."""
+    registry = _client_registry()
     for client in registry.list_clients():
         kind = "public" if client.is_public else "confidential"
         party = "first-party" if client.is_first_party else "third-party"
