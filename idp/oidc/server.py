@@ -244,6 +244,7 @@ class _Introspected:
 
     row: OAuthToken
     is_refresh: bool
+    sub: str | None = None  # of the live account, loaded once by query_token
 
     @property
     def client_id(self) -> str:
@@ -277,9 +278,14 @@ class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         row = deps.tokens.find_any(token_string)
         if row is None or row.revoked_at is not None:
             return None
-        if row.account_id is not None and live_account(deps, row.account_id) is None:
+        account = live_account(deps, row.account_id) if row.account_id is not None else None
+        if row.account_id is not None and account is None:
             return None
-        token = _Introspected(row, is_refresh=row.refresh_token_digest == digest(token_string))
+        token = _Introspected(
+            row,
+            is_refresh=row.refresh_token_digest == digest(token_string),
+            sub=account.sub if account is not None else None,
+        )
         if token.is_refresh and row.rotated_at is not None:
             return None
         return token if token.expires_at() > deps.clock.now() else None
@@ -291,7 +297,6 @@ class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
     def introspect_token(self, token: _Introspected) -> dict[str, Any]:
         deps: OidcDeps = self.server.deps
         row = token.row
-        account = deps.session.get(Account, row.account_id) if row.account_id else None
         payload: dict[str, Any] = {
             "active": True,
             "client_id": row.client_id,
@@ -303,8 +308,8 @@ class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         }
         if not token.is_refresh:  # RFC 6749 7.1 types describe access tokens only
             payload["token_type"] = _BEARER
-        if account is not None:
-            payload["sub"] = account.sub
+        if token.sub is not None:
+            payload["sub"] = token.sub
         return payload
 
 

@@ -45,9 +45,20 @@ class SsoSessionService:
 
     def find_live(self, sid: str) -> SsoSession | None:
         """The session with this sid if it has not ended, expired or idled out; touch it."""
-        row = self._session.execute(
-            select(SsoSession).where(SsoSession.sid == sid)
-        ).scalar_one_or_none()
+        found = self.find_live_with_account(sid)
+        return found[0] if found else None
+
+    def find_live_with_account(self, sid: str) -> tuple[SsoSession, Account] | None:
+        """A live session and its account, loaded in one query (every page request)."""
+        found = self._session.execute(
+            select(SsoSession, Account)
+            .join(Account, Account.id == SsoSession.account_id)
+            .where(SsoSession.sid == sid)
+        ).first()
+        row = self._check_live(found[0] if found else None)
+        return (row, found[1]) if row is not None and found is not None else None
+
+    def _check_live(self, row: SsoSession | None) -> SsoSession | None:
         now = self._clock.now()
         if row is None or row.ended_at is not None or row.expires_at <= now:
             return None

@@ -40,9 +40,9 @@ def _load_request_context() -> None:
         return
     i18n.remember_requested_language()
     account_id, sid = session.get("account_id"), session.get("sid")
-    account = services().accounts.get(account_id) if account_id else None
-    sso = services().sso.find_live(sid) if sid else None
-    if account is not None and (not account.is_active or sso is None):
+    found = services().sso.find_live_with_account(sid) if sid else None
+    sso, account = found if found is not None else (None, None)
+    if account_id is not None and (account is None or not account.is_active):
         # Access ended (cancelled, disabled...) or the SSO session ended: signed out.
         lang = session.get("lang")
         session.clear()
