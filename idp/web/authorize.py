@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError
 from authlib.oidc.core.errors import (
     ConsentRequiredError,
     InteractionRequiredError,
@@ -138,8 +139,6 @@ def authorize() -> Any:
 
 
 def _invalid(description: str, grant: Any) -> OAuth2Error:
-    from authlib.oauth2.rfc6749 import InvalidRequestError
-
     return InvalidRequestError(
         description, redirect_uri=grant.redirect_uri, state=grant.request.payload.state
     )
@@ -219,8 +218,6 @@ def _consent(params: dict[str, str], grant: Any) -> Any:
     if request.method == "POST" and "decision" in request.form:
         csrf.protect()
         if request.form["decision"] != "allow":
-            from authlib.oauth2.rfc6749 import AccessDeniedError
-
             return _respond_error(
                 AccessDeniedError(redirect_uri=grant.redirect_uri, state=params.get("state"))
             )
