@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account
@@ -61,18 +61,19 @@ class TokenStore:
         self._clock = clock
         self._policy = policy
 
-    def save_code(self, code: str, **binding: Any) -> AuthorizationCode:
-        """Store a new authorization code (as a digest) with everything it is bound to."""
+    def save_code(self, code: str, **binding: Any) -> None:
+        """Store a new authorization code (as a digest) with everything it is bound to.
+
+        A plain INSERT statement, not an ORM add + flush: this is on every sign-in hop."""
         now = self._clock.now()
-        row = AuthorizationCode(
-            code_digest=digest(code),
-            created_at=now,
-            expires_at=now + timedelta(seconds=self._policy.authorization_code_seconds),
-            **binding,
+        self._session.execute(
+            insert(AuthorizationCode).values(
+                code_digest=digest(code),
+                created_at=now,
+                expires_at=now + timedelta(seconds=self._policy.authorization_code_seconds),
+                **binding,
+            )
         )
-        self._session.add(row)
-        self._session.flush()
-        return row
 
     def redeem_code(self, code: str, client_id: str) -> AuthorizationCode | None:
         """Mark a live code used and return it; None if unknown, expired or already used.
@@ -102,8 +103,10 @@ class TokenStore:
             self.revoke_where(OAuthToken.authorization_code_id == row.id)
         return None
 
-    def save(self, values: dict[str, Any], new: NewToken) -> OAuthToken:
-        """Store the digests of a freshly generated token response, with its binding."""
+    def save(self, values: dict[str, Any], new: NewToken) -> None:
+        """Store the digests of a freshly generated token response, with its binding.
+
+        A plain INSERT statement, not an ORM add + flush: this is on every token request."""
         now = self._clock.now()
         refresh_token = values.get("refresh_token")
         family_expires_at = new.family_expires_at
@@ -112,7 +115,7 @@ class TokenStore:
             # be hours before the code was exchanged; from now only if the sign-in is unknown.
             started = new.auth_time or now
             family_expires_at = started + timedelta(days=self._policy.refresh_absolute_days)
-        row = OAuthToken(
+        fields = dict(
             access_token_digest=digest(values["access_token"]),
             refresh_token_digest=digest(refresh_token) if refresh_token else None,
             family_id=new.family_id or new_secret(),
@@ -132,9 +135,7 @@ class TokenStore:
             ),
             family_expires_at=family_expires_at if refresh_token else None,
         )
-        self._session.add(row)
-        self._session.flush()
-        return row
+        self._session.execute(insert(OAuthToken).values(**fields))
 
     def find_access(self, access_token: str) -> OAuthToken | None:
         """The row of a live (unexpired, unrevoked) access token, with its account and person
