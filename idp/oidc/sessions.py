@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -43,13 +43,9 @@ class SsoSessionService:
         self._session.flush()
         return row
 
-    def find_live(self, sid: str) -> SsoSession | None:
-        """The session with this sid if it has not ended, expired or idled out; touch it."""
-        found = self.find_live_with_account(sid)
-        return found[0] if found else None
-
     def find_live_with_account(self, sid: str) -> tuple[SsoSession, Account] | None:
-        """A live session and its account, loaded in one query (every page request)."""
+        """The session with this sid and its account, in one query (every page request),
+        if the session has not ended, expired or idled out; its idle timer is touched."""
         found = self._session.execute(
             select(SsoSession, Account)
             .join(Account, Account.id == SsoSession.account_id)
@@ -113,16 +109,3 @@ class SsoSessionService:
             .execution_options(synchronize_session="fetch")
         )
         return rows
-
-    @staticmethod
-    def auth_time_epoch(sso: SsoSession) -> int:
-        """auth_time as seconds since the epoch (ID token claim)."""
-        return int(sso.auth_time.timestamp())
-
-    def is_older_than(self, sso: SsoSession, max_age_seconds: int) -> bool:
-        """True when the sign-in happened more than max_age seconds ago (OIDC max_age)."""
-        return self._clock.now() - sso.auth_time > timedelta(seconds=max_age_seconds)
-
-    def now(self) -> datetime:
-        """The service's clock time."""
-        return self._clock.now()

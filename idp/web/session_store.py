@@ -126,11 +126,3 @@ class DatabaseSessionInterface(SessionInterface):
 
     def _delete(self, sid: str) -> None:
         db.session.execute(delete(BrowserSession).where(BrowserSession.id_digest == _digest(sid)))
-
-
-def end_browser_sessions(account_id: int) -> int:
-    """Delete every browser session of an account ("sign out everywhere"); return the count."""
-    result = db.session.execute(
-        delete(BrowserSession).where(BrowserSession.account_id == account_id)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of a DELETE
