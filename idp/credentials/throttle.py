@@ -1,0 +1,89 @@
+"""Failure counters per name (sign-in names, Person IDs...), known or not, in the database.
+
+Kept in the database rather than in the rate limiter's storage so that every worker sees the
+same count, the lock survives restarts, and a test can move time with the injected clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from idp.clock import Clock
+from idp.credentials.models import SignInThrottle
+from idp.policy import LockoutPolicy
+
+
+class FailureThrottle:
+    """Counts failures per name within a window and locks the name for a while after too many.
+
+    `namespace` keeps counters of different forms apart (sign-in, registration...). Names are
+    stored only as an HMAC, so the table reveals no username or Person ID.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        clock: Clock,
+        policy: LockoutPolicy,
+        name_key: bytes,
+        namespace: str = "",
+    ) -> None:
+        self._session = session
+        self._clock = clock
+        self._policy = policy
+        self._name_key = name_key
+        self._namespace = namespace
+
+    def digest(self, name: str) -> str:
+        """The HMAC stored for a name (normalised: trimmed, without case)."""
+        normalised = (self._namespace + name.strip().lower()).encode()
+        return hmac.new(self._name_key, normalised, hashlib.sha256).hexdigest()
+
+    def locked_minutes(self, name: str) -> int | None:
+        """Minutes left on the name's lock (at least 1), or None when it is not locked."""
+        now = self._clock.now()
+        row = self._session.get(SignInThrottle, self.digest(name))
+        if row is None or row.locked_until is None or row.locked_until <= now:
+            return None
+        return max(1, math.ceil((row.locked_until - now).total_seconds() / 60))
+
+    def record_failure(self, name: str) -> bool:
+        """Count one failure (in the caller's transaction); True if the name is now locked."""
+        now = self._clock.now()
+        row = self._locked_row(self.digest(name), now)
+        if row.window_started_at + timedelta(minutes=self._policy.window_minutes) <= now:
+            row.failure_count = 0
+            row.window_started_at = now
+        row.failure_count += 1
+        if row.failure_count < self._policy.lock_after_failures:
+            return False
+        row.locked_until = now + timedelta(minutes=self._policy.lock_minutes)
+        row.failure_count = 0
+        row.window_started_at = now
+        return True
+
+    def clear(self, name: str) -> None:
+        """Forget the name's failures (after a success)."""
+        row = self._session.get(SignInThrottle, self.digest(name))
+        if row is not None:
+            self._session.delete(row)
+
+    def _locked_row(self, digest: str, now: datetime) -> SignInThrottle:
+        row = self._session.get(SignInThrottle, digest, with_for_update=True)
+        if row is not None:
+            return row
+        try:
+            with self._session.begin_nested():
+                row = SignInThrottle(name_digest=digest, failure_count=0, window_started_at=now)
+                self._session.add(row)
+        except IntegrityError:
+            # Another request created it first: take that one, locked.
+            row = self._session.get(SignInThrottle, digest, with_for_update=True)
+        assert row is not None  # noqa: S101 - it exists either way by now
+        return row
