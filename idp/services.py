@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 import idp.models  # noqa: F401 - registers every table on the metadata (Alembic, create_all)
+from idp.accounts.links import SignedLinks
 from idp.accounts.service import AccountService
 from idp.audit.service import AuditLog
 from idp.clock import Clock
 from idp.config import Settings
 from idp.credentials.hashing import SecretHasher
 from idp.credentials.service import SignInService, SignInSetup
+from idp.credentials.throttle import FailureThrottle
+from idp.lifecycle.service import LifecycleService
 from idp.notifications.outbox import Outbox
 from idp.oidc.claims import ClaimsService
 from idp.oidc.consent import ConsentService
@@ -21,6 +24,11 @@ from idp.oidc.keys import SigningKeyService, build_signing_keys
 from idp.oidc.sessions import SsoSessionService
 from idp.oidc.tokens import TokenStore
 from idp.policy import Policies
+from idp.registration.keys import ActivationKeyService
+from idp.registration.messages import RegistrationMessages
+from idp.registration.provisioning import ProvisioningService
+from idp.registration.service import RegistrationService, RegistrationSetup
+from idp.roster.access import GuardianAccess
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,12 @@ class Services:
     consent: ConsentService
     claims: ClaimsService
     outbox: Outbox
+    links: SignedLinks
+    activation_keys: ActivationKeyService
+    registration: RegistrationService
+    registration_messages: RegistrationMessages
+    provisioning: ProvisioningService
+    lifecycle: LifecycleService
 
 
 def build_services(
@@ -58,6 +72,24 @@ def build_services(
         provisioning_minutes=policies.lifecycle.registration.provisioning_promise_minutes,
     )
     tokens = TokenStore(session, clock, policies.oidc.tokens)
+    outbox = Outbox(session, clock)
+    links = SignedLinks(settings.secret_key, clock)
+    access = GuardianAccess(session, policies.rollout)
+    registration_policy = policies.lifecycle.registration
+    keys = ActivationKeyService(session, clock, registration_policy, access, audit)
+    registration = RegistrationService(
+        session,
+        clock,
+        RegistrationSetup(
+            registration=registration_policy,
+            passwords=policies.credentials.passwords,
+            throttle=FailureThrottle(
+                session, clock, policies.credentials.lockout, setup.name_key, "register:"
+            ),
+            links=links,
+        ),
+        (keys, accounts, hasher, outbox, audit),
+    )
     return Services(
         policies=policies,
         audit=audit,
@@ -69,5 +101,13 @@ def build_services(
         sso=SsoSessionService(session, clock, policies.oidc.sessions),
         consent=ConsentService(session, clock, audit, tokens),
         claims=ClaimsService(session, policies.claims),
-        outbox=Outbox(session, clock),
+        outbox=outbox,
+        links=links,
+        activation_keys=keys,
+        registration=registration,
+        registration_messages=RegistrationMessages(
+            session, clock, links, registration_policy, settings.issuer, audit
+        ),
+        provisioning=ProvisioningService(session, clock, access, outbox, audit),
+        lifecycle=LifecycleService(session, clock, registration_policy, accounts, audit),
     )

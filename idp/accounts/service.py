@@ -102,6 +102,16 @@ class AccountService:
         )
         return self._session.execute(query.limit(1)).first() is not None
 
+    def purge_unconfirmed(self, account: Account) -> None:
+        """Remove a registration that never confirmed its email: its username and email are
+        free again (the database triggers allow purging them, never changing them)."""
+        account.state = AccountState.REMOVED
+        account.state_changed_at = self._clock.now()
+        account.username = None
+        account.email = None
+        account.password_hash = None
+        self._session.flush()
+
     def set_username(self, account: Account, username: str) -> None:
         """Give a username to an account that has none (legacy upgrade); never change one."""
         if account.username is not None:

@@ -63,3 +63,44 @@ class AccountDisabledError(AccountNotActiveError):
         "This account was disabled because it was not used for a long time. Please contact"
         " your school to use it again."
     )
+
+
+class PasswordTooShortError(DomainError):
+    """passwords.min_length (NIST SP 800-63B: length, not composition)."""
+
+    code = "password_too_short"
+    message = lazy_gettext(
+        "Your password needs at least %(min)s characters. A few words with spaces are easy to"
+        " remember and hard to guess."
+    )
+
+
+class PasswordTooLongError(DomainError):
+    """passwords.max_length."""
+
+    code = "password_too_long"
+    message = lazy_gettext("Your password can have at most %(max)s characters.")
+
+
+class PasswordHasControlCharacterError(DomainError):
+    """Only printable characters and spaces (tabs and line breaks cannot be typed back)."""
+
+    code = "password_control_character"
+    message = lazy_gettext(
+        "Your password can use any letters, digits, symbols and spaces, but not tabs or line"
+        " breaks."
+    )
+
+
+class PasswordContainsUsernameError(DomainError):
+    """NIST SP 800-63B 3.1.1.2: no context-specific words such as the username."""
+
+    code = "password_contains_username"
+    message = lazy_gettext("Your password must not contain your username.")
+
+
+class PasswordMismatchError(DomainError):
+    """The two password fields differ."""
+
+    code = "password_mismatch"
+    message = lazy_gettext("The two passwords are not the same. Please type them again.")

@@ -1,0 +1,174 @@
+"""Activation keys: issued by staff after a photo-ID check, checked by the registration form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from idp.accounts.models import RELEASED_STATES, Account, AccountKind, AccountState
+from idp.audit.service import AuditLog
+from idp.clock import Clock
+from idp.policy import RegistrationPolicy
+from idp.registration import rules
+from idp.registration.errors import (
+    GuardianHasAccountError,
+    GuardianRestrictedError,
+    IdTypeUnknownError,
+    NoOpenSchoolError,
+    NotAGuardianError,
+    NotLegalGuardianError,
+    PersonNotFoundError,
+    StaffNotAllowedError,
+)
+from idp.registration.models import ID_TYPES, ActivationKey
+from idp.roster.access import GuardianAccess, GuardianStanding
+from idp.roster.models import Enrollment, Person
+from idp.staff.models import StaffAssignment
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key just issued: `key` is shown once (letter) and never stored in clear."""
+
+    key: str
+    person: Person
+    expires_at: datetime
+    activation_key_id: int
+
+
+class ActivationKeyService:
+    """Issues keys to legal guardians of students at open schools, and finds usable keys."""
+
+    def __init__(
+        self,
+        session: Session,
+        clock: Clock,
+        policy: RegistrationPolicy,
+        access: GuardianAccess,
+        audit: AuditLog,
+    ) -> None:
+        self._session = session
+        self._clock = clock
+        self._policy = policy
+        self._access = access
+        self._audit = audit
+
+    def issue(self, sis_person_id: str, staff_username: str, id_type: str) -> IssuedKey:
+        """Issue a key for the guardian (revoking any earlier one) and commit, or raise why not."""
+        if id_type not in ID_TYPES:
+            raise IdTypeUnknownError(choices=", ".join(ID_TYPES))
+        person = self.find_person(sis_person_id)
+        if person is None:
+            raise PersonNotFoundError
+        now = self._clock.now()
+        standing = self._access.standing(person, now.date())
+        _refuse_ineligible(standing)
+        staff = self._staff_allowed(staff_username, standing.visible_student_ids)
+        self._refuse_live_account(person)
+        key = rules.new_key()
+        row = self._replace_keys(
+            person, staff, id_type, rules.key_digest(rules.normalize_key(key) or "")
+        )
+        self._audit.record(
+            "registration:key:issued", actor_id=staff.id, person_id=person.id, id_type=id_type
+        )
+        self._session.commit()
+        return IssuedKey(
+            key=key, person=person, expires_at=row.expires_at, activation_key_id=row.id
+        )
+
+    def find_person(self, sis_person_id: str) -> Person | None:
+        """The roster Person with this SIS Person ID."""
+        query = select(Person).where(
+            Person.sis_person_id == rules.normalize_person_id(sis_person_id)
+        )
+        return self._session.execute(query).scalar_one_or_none()
+
+    def usable_key(self, key_id: int, *, lock: bool = False) -> ActivationKey | None:
+        """The key if it may still register: not revoked or expired, and not used by an account
+        that got past email confirmation (a pending registration may be started again)."""
+        key = self._session.get(ActivationKey, key_id, with_for_update=lock)
+        if key is None or key.revoked_at is not None or key.expires_at <= self._clock.now():
+            return None
+        if key.used_by_account_id is not None:
+            user = self._session.get(Account, key.used_by_account_id)
+            if user is not None and user.state != AccountState.PENDING_EMAIL:
+                return None
+        return key
+
+    def find_by_digest(self, person: Person, digest: str) -> ActivationKey | None:
+        """The key with this digest if it was issued for this person."""
+        query = select(ActivationKey).where(
+            ActivationKey.key_digest == digest, ActivationKey.person_id == person.id
+        )
+        return self._session.execute(query).scalar_one_or_none()
+
+    def _staff_allowed(self, username: str, student_ids: tuple[int, ...]) -> Account:
+        """An active staff account assigned district-wide or to one of the students' schools."""
+        staff = self._session.execute(
+            select(Account).where(
+                func.lower(Account.username) == username.strip().lower(),
+                Account.kind == AccountKind.STAFF,
+            )
+        ).scalar_one_or_none()
+        if staff is None or not staff.is_active:
+            raise StaffNotAllowedError
+        schools = select(Enrollment.school_id).where(
+            Enrollment.person_id.in_(student_ids), Enrollment.is_active.is_(True)
+        )
+        assignment = select(StaffAssignment.id).where(
+            StaffAssignment.account_id == staff.id,
+            (StaffAssignment.role == "district_admin") | StaffAssignment.school_id.in_(schools),
+        )
+        if self._session.execute(assignment.limit(1)).first() is None:
+            raise StaffNotAllowedError
+        return staff
+
+    def _refuse_live_account(self, person: Person) -> None:
+        """A guardian with an account gets no key; an unconfirmed registration may be redone."""
+        query = select(Account.id).where(
+            Account.person_id == person.id,
+            Account.kind == AccountKind.GUARDIAN,
+            Account.state.not_in((*RELEASED_STATES, AccountState.PENDING_EMAIL)),
+        )
+        if self._session.execute(query.limit(1)).first() is not None:
+            raise GuardianHasAccountError
+
+    def _replace_keys(
+        self, person: Person, staff: Account, id_type: str, digest: str
+    ) -> ActivationKey:
+        now = self._clock.now()
+        self._session.execute(
+            update(ActivationKey)
+            .where(
+                ActivationKey.person_id == person.id,
+                ActivationKey.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
+        row = ActivationKey(
+            person_id=person.id,
+            key_digest=digest,
+            issued_by_account_id=staff.id,
+            id_type_seen=id_type,
+            issued_at=now,
+            expires_at=now + timedelta(days=self._policy.activation_key_days),
+        )
+        self._session.add(row)
+        self._session.flush()
+        return row
+
+
+def _refuse_ineligible(standing: GuardianStanding) -> None:
+    """The clear reason a person cannot get a key, in the order staff would check."""
+    if not standing.is_guardian:
+        raise NotAGuardianError
+    if not standing.has_legal_relationship:
+        raise NotLegalGuardianError
+    if not standing.has_unrestricted_relationship:
+        raise GuardianRestrictedError
+    if not standing.visible_student_ids:
+        raise NoOpenSchoolError

@@ -1,0 +1,133 @@
+"""Registration emails: what is queued (no secrets) and what is added when it is sent.
+
+The outbox row holds only the account id. The confirmation link is signed when the message is
+sent, so no live token ever rests in the database, and a message for an account that moved on
+(confirmed, removed) is not sent at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from idp.accounts.links import SignedLinks
+from idp.accounts.models import RELEASED_STATES, Account, AccountState
+from idp.audit.service import AuditLog
+from idp.clock import Clock
+from idp.notifications.models import OutboxMessage
+from idp.notifications.outbox import Outbox
+from idp.policy import RegistrationPolicy
+from idp.roster.models import Person
+
+VERIFY_EMAIL = "verify_email"
+ACCOUNT_READY = "account_ready"
+USERNAME_REMINDER = "username_reminder"
+VERIFY_PURPOSE = "verify_email"
+# One username reminder per address in this window, however often the form is sent.
+REMINDER_INTERVAL_MINUTES = 10
+
+
+def send_verify_email(outbox: Outbox, account: Account) -> None:
+    """Queue the "confirm your email" message (the link is made at sending time)."""
+    assert account.email is not None  # noqa: S101 - guardians always register with an email
+    outbox.enqueue(VERIFY_EMAIL, account.email, {}, locale=account.locale, account_id=account.id)
+
+
+def send_account_ready(outbox: Outbox, account: Account) -> None:
+    """Queue the "your account is ready" message."""
+    assert account.email is not None  # noqa: S101 - only accounts with an email are provisioned
+    outbox.enqueue(ACCOUNT_READY, account.email, {}, locale=account.locale, account_id=account.id)
+
+
+def send_username_reminder(outbox: Outbox, email: str, locale: str) -> None:
+    """Queue a reminder to an address; whose username it is, is looked up at sending time."""
+    outbox.enqueue(USERNAME_REMINDER, email, {}, locale=locale)
+
+
+class RegistrationMessages:
+    """Preparers for the outbox mailer: the context of each message, or None to skip it."""
+
+    def __init__(
+        self,
+        session: Session,
+        clock: Clock,
+        links: SignedLinks,
+        policy: RegistrationPolicy,
+        base_url: str,
+        audit: AuditLog,
+    ) -> None:
+        self._session = session
+        self._clock = clock
+        self._links = links
+        self._policy = policy
+        self._base_url = base_url.rstrip("/")
+        self._audit = audit
+
+    def preparers(self) -> dict[str, Any]:
+        """Template name -> preparer, for the mailer."""
+        return {
+            VERIFY_EMAIL: self.prepare_verify_email,
+            ACCOUNT_READY: self.prepare_account_ready,
+            USERNAME_REMINDER: self.prepare_username_reminder,
+        }
+
+    def prepare_verify_email(self, message: OutboxMessage) -> Mapping[str, Any] | None:
+        """A fresh signed link, while the registration still waits for it."""
+        account = self._account(message)
+        if account is None or account.state != AccountState.PENDING_EMAIL:
+            return None
+        token = self._links.make(account.id, VERIFY_PURPOSE)
+        return {
+            **self._greeting(account),
+            "verify_url": f"{self._base_url}/verify-email/{token}",
+            "link_hours": self._policy.email_link_hours,
+        }
+
+    def prepare_account_ready(self, message: OutboxMessage) -> Mapping[str, Any] | None:
+        """Tell the guardian the account can be used (only if it still can)."""
+        account = self._account(message)
+        if account is None or account.state != AccountState.ACTIVE:
+            return None
+        return {**self._greeting(account), "sign_in_url": f"{self._base_url}/sign-in"}
+
+    def prepare_username_reminder(self, message: OutboxMessage) -> Mapping[str, Any] | None:
+        """The username of the live account holding this address, at most once per window."""
+        account = self._session.execute(
+            select(Account).where(
+                func.lower(Account.email) == message.recipient.lower(),
+                Account.state.not_in(RELEASED_STATES),
+                Account.username.is_not(None),
+            )
+        ).scalar_one_or_none()
+        if account is None or self._reminded_recently(message):
+            return None
+        self._audit.record("registration:username_reminder:sent", subject_id=account.id)
+        return {**self._greeting(account), "sign_in_url": f"{self._base_url}/sign-in"}
+
+    def _account(self, message: OutboxMessage) -> Account | None:
+        if message.account_id is None:
+            return None
+        account = self._session.get(Account, message.account_id)
+        if account is None or account.email is None:
+            return None
+        return account
+
+    def _greeting(self, account: Account) -> dict[str, Any]:
+        person = self._session.get(Person, account.person_id) if account.person_id else None
+        name = f"{person.given_name} {person.family_name}" if person else ""
+        return {"display_name": name, "username": account.username or ""}
+
+    def _reminded_recently(self, message: OutboxMessage) -> bool:
+        since = self._clock.now() - timedelta(minutes=REMINDER_INTERVAL_MINUTES)
+        query = select(OutboxMessage.id).where(
+            OutboxMessage.template == USERNAME_REMINDER,
+            func.lower(OutboxMessage.recipient) == message.recipient.lower(),
+            OutboxMessage.status == "sent",
+            OutboxMessage.sent_at >= since,
+            OutboxMessage.id != message.id,
+        )
+        return self._session.execute(query.limit(1)).first() is not None

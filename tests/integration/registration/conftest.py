@@ -1,0 +1,57 @@
+"""A small family for registration tests: an open school, a student, a parent, a secretary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+
+from idp.accounts.models import Account, AccountKind
+from idp.extensions import db
+from idp.registration.keys import IssuedKey
+from idp.roster.models import Person, School
+from idp.services import Services
+from idp.staff.models import StaffAssignment
+from tests.builders import enroll, make_account, make_person, make_school, relate
+
+STRONG_PASSWORD = "maple syrup on pancakes"
+
+
+@dataclass
+class Family:
+    """The people a registration test starts with."""
+
+    school: School
+    student: Person
+    guardian: Person
+    secretary: Account
+
+
+def make_secretary(services: Services, school: School, username: str = "secretaryes1") -> Account:
+    """An active staff account assigned to one school."""
+    staff = make_account(
+        services, username=username, email=f"{username}@school.example", kind=AccountKind.STAFF
+    )
+    db.session.add(StaffAssignment(account_id=staff.id, school_id=school.id, role="secretary"))
+    db.session.commit()
+    return staff
+
+
+@pytest.fixture
+def family(app: Flask, services: Services) -> Family:
+    """A parent (legal guardian) of a student at an open school, and that school's secretary."""
+    school = make_school("DEMO-ES1", "Lakeview Elementary")  # open since 2024 (rollout.toml)
+    student = make_person("student", given_name="Ava", family_name="Lee")
+    enroll(student, school)
+    guardian = make_person("guardian", given_name="Maria", family_name="Lee")
+    relate(guardian, student, "parent")
+    db.session.commit()
+    return Family(school, student, guardian, make_secretary(services, school))
+
+
+def issue_key(services: Services, family: Family) -> IssuedKey:
+    """A fresh activation key for the family's guardian."""
+    return services.activation_keys.issue(
+        family.guardian.sis_person_id, family.secretary.username or "", "drivers_license"
+    )
