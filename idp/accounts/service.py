@@ -23,7 +23,7 @@ from idp.accounts.models import RELEASED_STATES, Account, AccountKind, AccountSt
 from idp.audit.service import AuditLog
 from idp.clock import Clock
 from idp.errors import DomainError
-from idp.policy import AccountsPolicy
+from idp.policy import AccountsPolicy, UsernamePolicy
 
 # Which unique index a losing racer hit, mapped to the error the user sees.
 _CONFLICTS: dict[str, type[DomainError]] = {
@@ -80,6 +80,11 @@ class AccountService:
         self._insert(account)
         self._audit.record("accounts:account:created", subject_id=account.id, kind=account.kind)
         return account
+
+    @property
+    def username_policy(self) -> UsernamePolicy:
+        """The username rule (length) of accounts.toml."""
+        return self._policy.usernames
 
     def get(self, account_id: int) -> Account | None:
         """The account with this id, if any."""

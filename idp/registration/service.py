@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from idp.accounts import rules as account_rules
-from idp.accounts.errors import EmailInvalidError
+from idp.accounts.errors import EmailInvalidError, UsernameInvalidError, UsernameTakenError
 from idp.accounts.links import SignedLinks
 from idp.accounts.models import Account, AccountKind, AccountState
 from idp.accounts.service import AccountService, NewAccount
@@ -20,6 +20,7 @@ from idp.clock import Clock
 from idp.credentials import rules as password_rules
 from idp.credentials.hashing import SecretHasher
 from idp.credentials.throttle import FailureThrottle
+from idp.errors import DomainError
 from idp.notifications.models import OutboxMessage
 from idp.notifications.outbox import Outbox
 from idp.policy import PasswordPolicy, RegistrationPolicy
@@ -128,9 +129,17 @@ class RegistrationService:
             self._audit.record("registration:registration:started", subject_id=account.id)
         return account
 
-    def is_username_available(self, username: str) -> bool:
-        """For the live check on step 2 (the visitor has proved a key, so this may be said)."""
-        return not self._accounts.is_username_taken(username)
+    def check_username(self, username: str) -> DomainError | None:
+        """The live check of step 2: why this username cannot be chosen, or None if it can.
+        "Already taken" may be said: the visitor has proved a valid key (FAQ)."""
+        usernames = self._accounts.username_policy
+        if not account_rules.is_valid_username(
+            username.strip(), usernames.min_length, usernames.max_length
+        ):
+            return UsernameInvalidError(min=usernames.min_length, max=usernames.max_length)
+        if self._accounts.is_username_taken(username):
+            return UsernameTakenError()
+        return None
 
     def verify_email(self, token: str) -> Account:
         """Confirm the email with a link: the account moves to `provisioning`."""
@@ -151,10 +160,12 @@ class RegistrationService:
             self._audit.record("registration:email:verified", subject_id=account.id)
         return account
 
-    def account_of_expired_link(self, token: str) -> int | None:
-        """The account a genuine (even expired) confirmation link was sent for."""
+    def resend_for_link(self, token: str) -> Account:
+        """A new link for the registration a genuine (even expired) link was made for."""
         reading = self._links.read(token, VERIFY_PURPOSE, self._policy.email_link_hours * 3600)
-        return reading.account_id if reading is not None else None
+        if reading is None:
+            raise LinkInvalidError
+        return self.resend_verification(reading.account_id)
 
     def resend_verification(self, account_id: int) -> Account:
         """Send a new confirmation link to a registration still waiting for one."""

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from idp.web.i18n import LANGUAGES
 
 
 class SignInForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type information
@@ -25,3 +28,69 @@ class SignInForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type in
 
 class SignOutForm(FlaskForm):  # type: ignore[misc]
     """An empty form: sign-out is a POST with a CSRF token."""
+
+
+class ActivationForm(FlaskForm):  # type: ignore[misc]
+    """Registration step 1: the Person ID and activation key from the school's letter."""
+
+    person_id = StringField(
+        _l("Person ID"),
+        validators=[DataRequired(message=_l("Please enter your Person ID.")), Length(max=64)],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "inputmode": "text"},
+    )
+    activation_key = StringField(
+        _l("Activation key"),
+        validators=[
+            DataRequired(message=_l("Please enter the activation key from your letter.")),
+            Length(max=64),
+        ],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"},
+    )
+
+
+class RegistrationForm(FlaskForm):  # type: ignore[misc]
+    """Registration step 2: username, password, email and language."""
+
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(message=_l("Please choose a username.")), Length(max=100)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(message=_l("Please choose a password.")), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_again = PasswordField(
+        _l("Password again"),
+        validators=[
+            DataRequired(message=_l("Please type your password again.")),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    email = EmailField(
+        _l("Email address"),
+        validators=[DataRequired(message=_l("Please enter your email address.")), Length(max=254)],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )
+    locale = SelectField(
+        _l("Language for emails and pages"),
+        choices=[
+            SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGES.items()
+        ],
+    )
+
+
+class EmptyForm(FlaskForm):  # type: ignore[misc]
+    """A button that posts (resend a link): only the CSRF token."""
+
+
+class ForgotUsernameForm(FlaskForm):  # type: ignore[misc]
+    """Forgot username: the email address of the account."""
+
+    email = EmailField(
+        _l("Email address"),
+        validators=[DataRequired(message=_l("Please enter your email address.")), Length(max=254)],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )
