@@ -12,10 +12,12 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup
 from sqlalchemy.orm import Session
 
+from idp.accounts.models import LOCALES
 from idp.config import ConfigError, load_settings
 from idp.extensions import db
 from idp.oidc.keys import SigningKeyService, build_signing_keys, key_state
 from idp.policy import PolicyError, load_policies
+from idp.registration.models import ID_TYPES
 
 
 def _create_app() -> Flask:
@@ -176,6 +178,45 @@ def signing_keys_rotate(alg: str) -> None:
     published while the tokens it signed can still be verified."""
     key = _signing_key_service().rotate(alg)
     click.echo(f"{key.kid} (signs from {_when(key.activated_at)})")
+
+
+@main.group()
+def activation() -> None:
+    """Activation keys (the "GUID" school staff give a guardian after a photo-ID check)."""
+
+
+@activation.command("issue")
+@click.option("--person-id", required=True, help="The guardian's SIS Person ID.")
+@click.option("--staff", "staff_username", required=True, help="Username of the issuing staff.")
+@click.option("--id-type", required=True, type=click.Choice(ID_TYPES), help="Photo ID seen.")
+@click.option("--lang", default="en", type=click.Choice(LOCALES), show_default=True)
+def activation_issue(person_id: str, staff_username: str, id_type: str, lang: str) -> None:
+    """Issue a key (revoking any earlier one) and print the letter for the guardian.
+
+    The key is shown only here: it is stored as a digest and cannot be printed again."""
+    from flask import render_template
+    from flask_babel import force_locale
+
+    from idp.errors import DomainError
+
+    services = current_app.extensions["idp.services"]
+    try:
+        issued = services.activation_keys.issue(person_id, staff_username, id_type)
+    except DomainError as error:
+        with force_locale("en"):
+            click.echo(f"idp: {error.code}: {error.render()}", err=True)
+        sys.exit(1)
+    person = issued.person
+    with force_locale(lang):
+        letter = render_template(
+            "staff/activation_letter.txt",
+            name=f"{person.given_name} {person.family_name}",
+            person_id=person.sis_person_id,
+            key=issued.key,
+            expires_on=issued.expires_at.date().isoformat(),
+            register_url=current_app.extensions["idp.settings"].issuer.rstrip("/") + "/register",
+        )
+    click.echo(letter)
 
 
 @main.command("worker")
