@@ -125,7 +125,14 @@ def _check_fernet_key(value: str) -> None:
 
 
 def _require_production(environ: Mapping[str, str]) -> None:
-    required = ("IDP_SECRET_KEY", "IDP_ISSUER", "IDP_DATABASE_URL", "IDP_KEY_ENCRYPTION_KEY")
+    # Without an SMTP host mail would go to the development mailbox folder: never in production.
+    required = (
+        "IDP_SECRET_KEY",
+        "IDP_ISSUER",
+        "IDP_DATABASE_URL",
+        "IDP_KEY_ENCRYPTION_KEY",
+        "IDP_SMTP_HOST",
+    )
     missing = [name for name in required if not environ.get(name, "").strip()]
     if missing:
         raise ConfigError(f"IDP_ENV=production needs {', '.join(missing)} to be set")

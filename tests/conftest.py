@@ -28,6 +28,7 @@ from idp.clock import FrozenClock
 from idp.config import PROJECT_ROOT, Settings
 from idp.extensions import db
 from idp.services import Services
+from tests.smtp import SmtpSink
 
 PG_ADMIN_DSN = os.environ.get(
     "IDP_TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -174,3 +175,12 @@ def client(app: Flask) -> FlaskClient:
     """A test client (CSRF on, as in production)."""
     app.test_client_class = IsolatedClient
     return app.test_client()
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A real SMTP server on 127.0.0.1 (`.port`, `.messages`, `.stop()`, `.start()`)."""
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()

@@ -23,11 +23,16 @@ Sender = Callable[[OutboxMessage], None]
 
 
 class DeliveryError(Exception):
-    """A delivery failed; `code` is logged and stored (never message text or secrets)."""
+    """A delivery failed; `code` is logged and stored (never message text or secrets).
 
-    def __init__(self, code: str) -> None:
+    `permanent` means trying again cannot help (an SMTP 5xx reply, a template that does not
+    render): the worker marks the message dead at once instead of retrying it.
+    """
+
+    def __init__(self, code: str, *, permanent: bool = False) -> None:
         super().__init__(code)
         self.code = code
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -136,8 +141,13 @@ class OutboxWorker:
             self._senders[message.template](message)
         except DeliveryError as error:
             message.last_error = error.code[:64]
-            log.warning("notifications:message:failed id=%s code=%s", message.id, error.code)
-            if message.attempts >= self._retry.max_attempts:
+            log.warning(
+                "notifications:message:failed id=%s code=%s permanent=%s",
+                message.id,
+                error.code,
+                error.permanent,
+            )
+            if error.permanent or message.attempts >= self._retry.max_attempts:
                 message.status = "dead"
             else:
                 message.available_at = now + self._retry.delay(message.attempts)

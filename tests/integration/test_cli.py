@@ -56,7 +56,7 @@ def test_production_start_without_settings_is_one_line_not_a_traceback(tmp_path:
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "idp: IDP_ENV=production needs IDP_SECRET_KEY, IDP_ISSUER, IDP_DATABASE_URL,"
-        " IDP_KEY_ENCRYPTION_KEY to be set"
+        " IDP_KEY_ENCRYPTION_KEY, IDP_SMTP_HOST to be set"
     )
 
 

@@ -15,6 +15,7 @@ PRODUCTION_OK = {
     "IDP_ISSUER": "https://id.district.example",
     "IDP_DATABASE_URL": "postgresql+psycopg://idp@db/idp",
     "IDP_KEY_ENCRYPTION_KEY": "x9Qy0U2nJm7zcY3bXb6pG3tqE1C7v8r5H4kLw2sNfZo=",
+    "IDP_SMTP_HOST": "smtp.district.example",
 }
 
 
@@ -28,6 +29,7 @@ PRODUCTION_OK = {
             "IDP_KEY_ENCRYPTION_KEY",
             "IDP_ENV=production needs IDP_KEY_ENCRYPTION_KEY to be set",
         ),
+        ("IDP_SMTP_HOST", "IDP_ENV=production needs IDP_SMTP_HOST to be set"),
     ],
 )
 def test_production_names_the_missing_setting(missing: str, message: str) -> None:
@@ -45,7 +47,7 @@ def test_production_lists_every_missing_setting_on_one_line() -> None:
 
     assert str(caught.value) == (
         "IDP_ENV=production needs IDP_SECRET_KEY, IDP_ISSUER, IDP_DATABASE_URL,"
-        " IDP_KEY_ENCRYPTION_KEY to be set"
+        " IDP_KEY_ENCRYPTION_KEY, IDP_SMTP_HOST to be set"
     )
 
 

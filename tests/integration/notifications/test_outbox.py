@@ -74,6 +74,21 @@ def test_message_is_dead_after_the_last_attempt(services: Services, clock: Froze
     assert (row.status, row.attempts) == ("dead", 3)
 
 
+def _refused_for_good(message: OutboxMessage) -> None:
+    raise DeliveryError("smtp_rcpt_550", permanent=True)
+
+
+def test_permanent_failure_is_dead_at_once(services: Services, clock: FrozenClock) -> None:
+    _enqueue(services)
+
+    report = _worker(clock, _refused_for_good).deliver_due()
+
+    row = db.session.execute(select(OutboxMessage)).scalar_one()
+    assert (report.sent, report.retried, report.dead) == (0, 0, 1)
+    assert (row.status, row.attempts, row.last_error) == ("dead", 1, "smtp_rcpt_550")
+    assert row.sent_at is None
+
+
 def test_backoff_doubles_up_to_the_cap() -> None:
     policy = RetryPolicy(base_seconds=30, max_delay_seconds=3600)
 
