@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
@@ -220,22 +221,49 @@ def activation_issue(person_id: str, staff_username: str, id_type: str, lang: st
 
 
 @main.command("worker")
-@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--once", is_flag=True, help="Do what is due now, then exit.")
 @click.option("--interval", default=5, show_default=True, help="Seconds between polls.")
 def worker(once: bool, interval: int) -> None:
-    """Deliver the outbox (back-channel logout, ...); several workers may run at once."""
+    """Provision confirmed registrations, remove expired ones and deliver the outbox (emails,
+    back-channel logout). Several workers may run at once."""
     import time
 
+    run_once = _jobs()
+    while True:
+        report = run_once()
+        if once or any(report.values()):
+            click.echo(", ".join(f"{name} {count}" for name, count in report.items()))
+        if once:
+            return
+        time.sleep(interval)
+
+
+def _jobs() -> Callable[[], dict[str, int]]:
+    """The worker's round of jobs, built once per process (templates, catalogs, senders)."""
+    from idp.notifications.mail import build_mailer
     from idp.notifications.outbox import OutboxWorker
     from idp.oidc.logout import BACKCHANNEL_TEMPLATE
 
     extensions = current_app.extensions
-    senders = {BACKCHANNEL_TEMPLATE: extensions["idp.logout"].send_backchannel}
-    outbox_worker = OutboxWorker(cast(Session, db.session), extensions["idp.clock"], senders)
-    while True:
-        report = outbox_worker.deliver_due()
-        if once or report.sent or report.retried or report.dead:
-            click.echo(f"sent {report.sent}, retried {report.retried}, dead {report.dead}")
-        if once:
-            return
-        time.sleep(interval)
+    services, clock = extensions["idp.services"], extensions["idp.clock"]
+    mailer = build_mailer(
+        extensions["idp.settings"], clock, services.registration_messages.preparers()
+    )
+    senders: dict[str, Any] = dict.fromkeys(mailer.mail_templates, mailer)
+    senders[BACKCHANNEL_TEMPLATE] = extensions["idp.logout"].send_backchannel
+    outbox = OutboxWorker(cast(Session, db.session), clock, senders)
+
+    def run_once() -> dict[str, int]:
+        # Each job commits its own work, so a crash between them loses nothing.
+        provisioned = services.provisioning.provision_due()
+        removed = services.lifecycle.remove_unconfirmed()
+        report = outbox.deliver_due()
+        return {
+            "provisioned": provisioned,
+            "removed": removed,
+            "sent": report.sent,
+            "retried": report.retried,
+            "dead": report.dead,
+        }
+
+    return run_once

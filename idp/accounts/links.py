@@ -17,7 +17,7 @@ from idp.clock import Clock
 
 
 class _ClockSigner(TimestampSigner):
-    """itsdangerous reads `time.time()`; this signer asks the injected clock instead."""
+    """itsdangerous reads the wall clock; this signer asks the injected clock instead."""
 
     def __init__(self, *args: Any, clock: Clock, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -97,10 +97,3 @@ class PasswordContainsUsernameError(DomainError):
 
     code = "password_contains_username"
     message = lazy_gettext("Your password must not contain your username.")
-
-
-class PasswordMismatchError(DomainError):
-    """The two password fields differ."""
-
-    code = "password_mismatch"
-    message = lazy_gettext("The two passwords are not the same. Please type them again.")

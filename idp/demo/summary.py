@@ -112,7 +112,9 @@ class DemoSummary:
                 [(u.ic_username, u.password, u.name) for u in self.legacy_ic_users],
             ),
             (
-                "Guardians without an account (staff issue an activation key, then register)",
+                "Guardians without an account: issue an activation key with"
+                " `idp activation issue --person-id PERSON_ID --staff DemoDistrictAdmin"
+                " --id-type drivers_license`, then register at /register",
                 ("PERSON ID", "NAME"),
                 [(g.person_id, g.name) for g in self.unregistered_guardians],
             ),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from idp.accounts.links import SignedLinks
 from idp.accounts.models import RELEASED_STATES, Account, AccountState
+from idp.audit.models import AuditEvent
 from idp.audit.service import AuditLog
 from idp.clock import Clock
 from idp.notifications.models import OutboxMessage
@@ -29,6 +30,7 @@ USERNAME_REMINDER = "username_reminder"
 VERIFY_PURPOSE = "verify_email"
 # One username reminder per address in this window, however often the form is sent.
 REMINDER_INTERVAL_MINUTES = 10
+REMINDER_SENT = "registration:username_reminder:sent"
 
 
 def send_verify_email(outbox: Outbox, account: Account) -> None:
@@ -103,9 +105,9 @@ class RegistrationMessages:
                 Account.username.is_not(None),
             )
         ).scalar_one_or_none()
-        if account is None or self._reminded_recently(message):
+        if account is None or self._reminded_recently(account):
             return None
-        self._audit.record("registration:username_reminder:sent", subject_id=account.id)
+        self._audit.record(REMINDER_SENT, subject_id=account.id)
         return {**self._greeting(account), "sign_in_url": f"{self._base_url}/sign-in"}
 
     def _account(self, message: OutboxMessage) -> Account | None:
@@ -121,13 +123,12 @@ class RegistrationMessages:
         name = f"{person.given_name} {person.family_name}" if person else ""
         return {"display_name": name, "username": account.username or ""}
 
-    def _reminded_recently(self, message: OutboxMessage) -> bool:
+    def _reminded_recently(self, account: Account) -> bool:
+        """A reminder was really sent (not skipped) to this account within the window."""
         since = self._clock.now() - timedelta(minutes=REMINDER_INTERVAL_MINUTES)
-        query = select(OutboxMessage.id).where(
-            OutboxMessage.template == USERNAME_REMINDER,
-            func.lower(OutboxMessage.recipient) == message.recipient.lower(),
-            OutboxMessage.status == "sent",
-            OutboxMessage.sent_at >= since,
-            OutboxMessage.id != message.id,
+        query = select(AuditEvent.id).where(
+            AuditEvent.event == REMINDER_SENT,
+            AuditEvent.subject_account_id == account.id,
+            AuditEvent.occurred_at >= since,
         )
         return self._session.execute(query.limit(1)).first() is not None

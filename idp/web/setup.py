@@ -15,6 +15,7 @@ from idp.extensions import csrf, limiter
 from idp.web import (
     authorize,
     connected_apps,
+    dev_mailbox,
     errors,
     health,
     home,
@@ -22,6 +23,8 @@ from idp.web import (
     login,
     logout,
     oidc_endpoints,
+    recovery,
+    register,
 )
 from idp.web.deps import services
 from idp.web.session_store import DatabaseSessionInterface
@@ -73,9 +76,20 @@ def register_web(app: Flask, settings: Settings, clock: Clock, babel: Babel) -> 
     app.before_request(_load_request_context)
     app.after_request(_security_headers)
     app.context_processor(i18n.template_context)
-    blueprints = (login, home, health, authorize, oidc_endpoints, logout, connected_apps)
+    blueprints = (
+        login,
+        home,
+        health,
+        authorize,
+        oidc_endpoints,
+        logout,
+        connected_apps,
+        register,
+        recovery,
+    )
     for module in blueprints:
         app.register_blueprint(module.bp)
+    dev_mailbox.install(app, settings)  # development only: /dev/mailbox is a 404 elsewhere
     # Client-authenticated APIs, not browser forms. Relying parties may also POST to
     # /authorize (OIDC Core 3.1.2.1); its consent form checks CSRF itself.
     csrf.exempt(oidc_endpoints.bp)

@@ -200,7 +200,7 @@ def test_relying_party_signs_in_refreshes_and_logs_out_over_real_http(
     assert grades.logout_tokens == []
 
     # The outbox worker delivers one logout token, which the RP validates.
-    assert _worker_once(app) == "sent 1, retried 0, dead 0"
+    assert _worker_once(app) == "provisioned 0, removed 0, sent 1, retried 0, dead 0"
     (message,) = _backchannel_messages()
     assert (message.status, message.attempts, message.recipient) == (
         "sent",
@@ -246,7 +246,7 @@ def test_backchannel_to_an_app_that_is_down_stays_pending_and_does_not_block_log
     assert response.status_code == 302
     assert response.headers["Location"] == f"{down}/?state=bye"
     assert queued == [("pending", 0)]  # the logout answered without trying to deliver
-    assert output == "sent 0, retried 1, dead 0"
+    assert output == "provisioned 0, removed 0, sent 0, retried 1, dead 0"
     (message,) = _backchannel_messages()
     assert message.recipient == f"{down}/backchannel-logout"
     assert (message.status, message.attempts, message.last_error) == ("pending", 1, "unreachable")

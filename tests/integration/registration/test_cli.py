@@ -38,3 +38,16 @@ def test_refusal_exits_1_with_the_reason(app: Flask, family: Family) -> None:
     assert result.exit_code == 1
     assert "not_a_guardian: This person is not a parent or guardian" in result.output
     assert _KEY.search(result.output) is None
+
+
+def test_letter_is_printed_in_the_guardians_language(app: Flask, family: Family) -> None:
+    args = ["activation", "issue", "--person-id", family.guardian.sis_person_id]
+    args += ["--staff", "secretaryes1", "--id-type", "state_id", "--lang", "es"]
+
+    result = app.test_cli_runner().invoke(main, args)
+
+    assert result.exit_code == 0
+    assert "Activation key:" not in result.output
+    assert re.search(
+        r"[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[0-9A-F]{4}-[0-9A-F]{12}", result.output
+    )

@@ -292,3 +292,21 @@ def test_username_reminder_is_prepared_only_for_a_known_email(
 
     assert prepare(known)["username"] == "MariaLee2026"  # type: ignore[index]
     assert prepare(unknown) is None
+
+
+def test_username_reminder_is_sent_at_most_once_in_ten_minutes(
+    services: Services, key_id: int, clock: FrozenClock
+) -> None:
+    _register(services, key_id)
+    for _ in range(2):
+        services.registration.request_username_reminder("maria.lee@example.org", "en")
+    first, second = _outbox("username_reminder")
+    prepare = services.registration_messages.prepare_username_reminder
+    assert prepare(first) is not None
+    db.session.commit()
+    assert prepare(second) is None
+    clock.advance(minutes=11)
+
+    again = prepare(second)
+
+    assert again is not None
