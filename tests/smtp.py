@@ -12,6 +12,7 @@ The `smtp_sink` fixture in tests/conftest.py starts one per test and stops it af
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from email import policy
@@ -50,6 +51,8 @@ class _Handler:
         self, server: Any, session: Any, envelope: Any
     ) -> str:
         raw = envelope.original_content or envelope.content
+        if self._sink.delay_seconds:
+            await asyncio.sleep(self._sink.delay_seconds)  # a slow server: time to kill a worker
         self._sink.receive(BytesParser(policy=policy.default).parsebytes(raw), envelope.rcpt_tos)
         return "250 Message accepted for delivery"
 
@@ -59,6 +62,7 @@ class SmtpSink:
 
     def __init__(self) -> None:
         self.port = 0
+        self.delay_seconds = 0.0
         self._lock = threading.Lock()
         self._messages: list[EmailMessage] = []
         self._envelope_recipients: list[list[str]] = []

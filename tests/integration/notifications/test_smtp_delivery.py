@@ -97,7 +97,7 @@ def test_outbox_email_arrives_over_smtp_with_headers_and_both_parts(
     assert received["From"] == SENDER
     assert received["To"] == "r0@example.org"
     assert smtp_sink.envelope_recipients == [["r0@example.org"]]
-    assert received["Subject"] == "Your Parent/Student Portal account is ready"
+    assert received["Subject"] == "Su cuenta del Portal para Padres y Estudiantes está lista"  # es
     assert received["Date"].datetime == clock.now()
     assert received["Content-Language"] == "es"
     assert "maria.garcia0" in _body(received, "plain")

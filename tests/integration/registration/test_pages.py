@@ -43,7 +43,7 @@ def _details(**overrides: str) -> dict[str, str]:
         "password": STRONG_PASSWORD,
         "password_again": STRONG_PASSWORD,
         "email": "maria.lee@example.org",
-        "locale": "es",
+        "locale": "en",
         **overrides,
     }
 
