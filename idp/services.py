@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,7 @@ from idp.oidc.sessions import SsoSessionService
 from idp.oidc.tokens import TokenStore
 from idp.policy import Policies
 from idp.registration.keys import ActivationKeyService
-from idp.registration.messages import RegistrationMessages
+from idp.registration.messages import EmailLinks, RegistrationMessages
 from idp.registration.provisioning import ProvisioningService
 from idp.registration.service import RegistrationService, RegistrationSetup
 from idp.roster.access import GuardianAccess
@@ -73,22 +74,8 @@ def build_services(
     )
     tokens = TokenStore(session, clock, policies.oidc.tokens)
     outbox = Outbox(session, clock)
-    links = SignedLinks(settings.secret_key, clock)
-    access = GuardianAccess(session, policies.rollout)
-    registration_policy = policies.lifecycle.registration
-    keys = ActivationKeyService(session, clock, registration_policy, access, audit)
-    registration = RegistrationService(
-        session,
-        clock,
-        RegistrationSetup(
-            registration=registration_policy,
-            passwords=policies.credentials.passwords,
-            throttle=FailureThrottle(
-                session, clock, policies.credentials.lockout, setup.name_key, "register:"
-            ),
-            links=links,
-        ),
-        (keys, accounts, hasher, outbox, audit),
+    registration = _registration_services(
+        session, clock, policies, settings, (audit, accounts, hasher, outbox)
     )
     return Services(
         policies=policies,
@@ -102,12 +89,36 @@ def build_services(
         consent=ConsentService(session, clock, audit, tokens),
         claims=ClaimsService(session, policies.claims),
         outbox=outbox,
-        links=links,
-        activation_keys=keys,
-        registration=registration,
-        registration_messages=RegistrationMessages(
-            session, clock, links, registration_policy, settings.issuer, audit
-        ),
-        provisioning=ProvisioningService(session, clock, access, outbox, audit),
-        lifecycle=LifecycleService(session, clock, registration_policy, accounts, audit),
+        **registration,
     )
+
+
+def _registration_services(
+    session: Session,
+    clock: Clock,
+    policies: Policies,
+    settings: Settings,
+    shared: tuple[AuditLog, AccountService, SecretHasher, Outbox],
+) -> dict[str, Any]:
+    """Activation keys, registration, its emails, provisioning and the lifecycle jobs."""
+    audit, accounts, hasher, outbox = shared
+    links = SignedLinks(settings.secret_key, clock)
+    access = GuardianAccess(session, policies.rollout)
+    policy = policies.lifecycle.registration
+    keys = ActivationKeyService(session, clock, policy, access, audit)
+    throttle = FailureThrottle(
+        session, clock, policies.credentials.lockout, settings.secret_key.encode(), "register:"
+    )
+    setup = RegistrationSetup(policy, policies.credentials.passwords, throttle, links)
+    return {
+        "links": links,
+        "activation_keys": keys,
+        "registration": RegistrationService(
+            session, clock, setup, (keys, accounts, hasher, outbox, audit)
+        ),
+        "registration_messages": RegistrationMessages(
+            session, clock, EmailLinks(links, policy, settings.issuer), audit
+        ),
+        "provisioning": ProvisioningService(session, clock, access, outbox, audit),
+        "lifecycle": LifecycleService(session, clock, policy, accounts, audit),
+    }

@@ -56,7 +56,6 @@ def build_email(
     recipient: str,
     locale: str,
     sent_at: datetime,
-    message_id_domain: str,
 ) -> EmailMessage:
     """A multipart/alternative message (text, then HTML), UTF-8 throughout."""
     message = EmailMessage()
@@ -64,7 +63,7 @@ def build_email(
     message["To"] = recipient
     message["Subject"] = rendered.subject
     message["Date"] = format_datetime(sent_at)
-    message["Message-ID"] = make_msgid(domain=message_id_domain)
+    message["Message-ID"] = make_msgid(domain=message_id_domain(sender))
     # RFC 3834 5: sent by a program, so vacation responders and the like stay quiet.
     message["Auto-Submitted"] = "auto-generated"
     # Quoted-printable keeps every line 7-bit, so any relay passes Arabic or Vietnamese as is.
@@ -93,14 +92,12 @@ class Mailer:
         sender: str,
         clock: Clock,
         preparers: Mapping[str, Preparer],
-        message_id_domain: str,
     ) -> None:
         self._renderer = renderer
         self._transport = transport
         self._sender = sender
         self._clock = clock
         self._preparers = dict(preparers)
-        self._message_id_domain = message_id_domain
         self.mail_templates: tuple[str, ...] = renderer.template_names()
 
     def __call__(self, message: OutboxMessage) -> None:
@@ -129,7 +126,6 @@ class Mailer:
                 recipient=message.recipient,
                 locale=locale,
                 sent_at=self._clock.now(),
-                message_id_domain=self._message_id_domain,
             )
         except ValueError:
             # A line break in an address (header injection) or the like: never deliverable.
@@ -154,5 +150,4 @@ def build_mailer(settings: Settings, clock: Clock, preparers: Mapping[str, Prepa
         sender=settings.smtp.sender,
         clock=clock,
         preparers=preparers,
-        message_id_domain=message_id_domain(settings.smtp.sender),
     )

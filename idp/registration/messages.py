@@ -8,6 +8,7 @@ sent, so no live token ever rests in the database, and a message for an account 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -50,23 +51,24 @@ def send_username_reminder(outbox: Outbox, email: str, locale: str) -> None:
     outbox.enqueue(USERNAME_REMINDER, email, {}, locale=locale)
 
 
+@dataclass(frozen=True)
+class EmailLinks:
+    """How emailed links are made: the signer, their lifetimes, the provider's public URL."""
+
+    signer: SignedLinks
+    policy: RegistrationPolicy
+    base_url: str
+
+
 class RegistrationMessages:
     """Preparers for the outbox mailer: the context of each message, or None to skip it."""
 
-    def __init__(
-        self,
-        session: Session,
-        clock: Clock,
-        links: SignedLinks,
-        policy: RegistrationPolicy,
-        base_url: str,
-        audit: AuditLog,
-    ) -> None:
+    def __init__(self, session: Session, clock: Clock, links: EmailLinks, audit: AuditLog) -> None:
         self._session = session
         self._clock = clock
-        self._links = links
-        self._policy = policy
-        self._base_url = base_url.rstrip("/")
+        self._links = links.signer
+        self._policy = links.policy
+        self._base_url = links.base_url.rstrip("/")
         self._audit = audit
 
     def preparers(self) -> dict[str, Any]:

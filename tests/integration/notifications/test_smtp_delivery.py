@@ -115,7 +115,6 @@ def test_arabic_subject_and_body_survive_smtp(
         recipient="r0@example.org",
         locale="ar",
         sent_at=clock.now(),
-        message_id_domain="district.example",
     )
 
     SmtpTransport(mail_settings.smtp).send(message)
@@ -285,7 +284,6 @@ def test_nothing_is_lost_when_the_worker_dies_mid_batch(
         sender=SENDER,
         clock=clock,
         preparers={},
-        message_id_domain="district.example",
     )
     # The dying process's connection closes with it: its open transaction rolls back.
     with Session(db.engine) as session, pytest.raises(death):

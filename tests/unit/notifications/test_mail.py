@@ -49,7 +49,6 @@ def _build(subject: str = "Subject", recipient: str = "maria@example.org") -> Em
         recipient=recipient,
         locale="vi",
         sent_at=SENT_AT,
-        message_id_domain="district.example",
     )
 
 
@@ -76,7 +75,6 @@ def _mailer(transport: MemoryTransport, **preparers: Any) -> Mailer:
         sender=SENDER,
         clock=FrozenClock(SENT_AT),
         preparers=preparers,
-        message_id_domain="district.example",
     )
 
 

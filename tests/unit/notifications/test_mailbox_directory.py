@@ -26,7 +26,6 @@ def _message(subject: str, sent_at: datetime = SENT_AT) -> EmailMessage:
         recipient="maria@example.org",
         locale="ar",
         sent_at=sent_at,
-        message_id_domain="district.example",
     )
 
 
