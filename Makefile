@@ -35,12 +35,12 @@ compile-translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations --statistics
 
 fmt: install ## Format the code (ruff)
-	$(BIN)/ruff format idp tests translations wsgi.py
-	$(BIN)/ruff check --fix idp tests translations wsgi.py
+	$(BIN)/ruff format idp tests translations wsgi.py gunicorn.conf.py
+	$(BIN)/ruff check --fix idp tests translations wsgi.py gunicorn.conf.py
 
 lint: install ## Lint (ruff) without changing files
-	$(BIN)/ruff check idp tests translations wsgi.py
-	$(BIN)/ruff format --check idp tests translations wsgi.py
+	$(BIN)/ruff check idp tests translations wsgi.py gunicorn.conf.py
+	$(BIN)/ruff format --check idp tests translations wsgi.py gunicorn.conf.py
 
 typecheck: install ## mypy --strict on idp/
 	$(BIN)/mypy

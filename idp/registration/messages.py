@@ -87,7 +87,7 @@ class RegistrationMessages:
         token = self._links.make(account.id, VERIFY_PURPOSE)
         return {
             **self._greeting(account),
-            "verify_url": f"{self._base_url}/verify-email/{token}",
+            "verify_url": f"{self._base_url}/verify-email?token={token}",
             "link_hours": self._policy.email_link_hours,
         }
 

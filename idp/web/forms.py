@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -84,6 +84,12 @@ class RegistrationForm(FlaskForm):  # type: ignore[misc]
 
 class EmptyForm(FlaskForm):  # type: ignore[misc]
     """A button that posts (resend a link): only the CSRF token."""
+
+
+class TokenForm(FlaskForm):  # type: ignore[misc]
+    """A button that posts an emailed link's token back (ask for a new link)."""
+
+    token = HiddenField(validators=[DataRequired(), Length(max=512)])
 
 
 class ForgotUsernameForm(FlaskForm):  # type: ignore[misc]

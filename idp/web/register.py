@@ -9,10 +9,15 @@ from werkzeug.wrappers import Response
 
 from idp.errors import DomainError
 from idp.extensions import limiter
-from idp.registration.errors import LinkExpiredError, LinkUsedError, RegistrationExpiredError
+from idp.registration.errors import (
+    LinkExpiredError,
+    LinkInvalidError,
+    LinkUsedError,
+    RegistrationExpiredError,
+)
 from idp.registration.service import NewRegistration
 from idp.web.deps import services, settings
-from idp.web.forms import ActivationForm, EmptyForm, RegistrationForm
+from idp.web.forms import ActivationForm, EmptyForm, RegistrationForm, TokenForm
 
 bp = Blueprint("register", __name__)
 
@@ -117,30 +122,40 @@ def check_email() -> Page:
     return (page, error.status) if error is not None else page
 
 
-@bp.route("/verify-email/<token>", methods=["GET"])
+# The token travels in the query string, which access logs leave out (`%(U)s` in gunicorn's
+# format, see the Makefile), and these pages send no Referer: the link never reaches a log.
+NO_REFERRER = {"Referrer-Policy": "no-referrer"}
+
+
+@bp.route("/verify-email", methods=["GET"])
 @limiter.limit("30/minute")
-def verify_email(token: str) -> Page:
+def verify_email() -> tuple[str, int, dict[str, str]]:
     """The emailed link: confirms the address; the account is then created in the background."""
+    token = request.args.get("token", "")[:512]
     try:
-        services().registration.verify_email(token[:512])
+        services().registration.verify_email(token)
     except LinkExpiredError as error:
-        page = render_template("register/link_expired.html", form=EmptyForm(), error=error)
-        return page, error.status
+        page = render_template(
+            "register/link_expired.html", form=EmptyForm(), error=error, token=token
+        )
+        return page, error.status, NO_REFERRER
     except LinkUsedError as error:
-        return render_template("register/link_used.html", error=error), error.status
+        return render_template("register/link_used.html", error=error), error.status, NO_REFERRER
     session.pop(PENDING_ID, None)
     minutes = services().policies.lifecycle.registration.provisioning_promise_minutes
-    return render_template("register/verified.html", minutes=minutes)
+    return render_template("register/verified.html", minutes=minutes), 200, NO_REFERRER
 
 
-@bp.route("/verify-email/<token>/resend", methods=["POST"])
+@bp.route("/verify-email/resend", methods=["POST"])
 @limiter.limit("5/minute;20/hour")
-def resend_expired(token: str) -> Page:
+def resend_expired() -> tuple[str, int, dict[str, str]]:
     """A new link for the registration an expired (but genuine) link belongs to."""
-    EmptyForm().validate_on_submit()  # CSRFProtect already refused a forged post
+    form = TokenForm()
     error: DomainError | None = None
     try:
-        services().registration.resend_for_link(token[:512])
+        if not form.validate_on_submit():
+            raise LinkInvalidError
+        services().registration.resend_for_link(form.token.data[:512])
     except DomainError as failure:
         error = failure
     page = render_template(
@@ -149,5 +164,6 @@ def resend_expired(token: str) -> Page:
         error=error,
         is_resent=error is None,
         sender=settings().smtp.sender,
+        token="",
     )
-    return (page, error.status) if error is not None else page
+    return page, error.status if error is not None else 200, NO_REFERRER

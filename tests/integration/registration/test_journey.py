@@ -69,7 +69,7 @@ def test_guardian_registers_confirms_is_told_ready_and_signs_in(
 
     assert _worker_once(app) == "provisioned 0, removed 0, sent 1, retried 0, dead 0"
     (confirmation,) = smtp_sink.messages
-    link = re.search(r"http://localhost(/verify-email/\S+)", _text(confirmation))
+    link = re.search(r"http://localhost(/verify-email\?token=\S+)", _text(confirmation))
     assert (confirmation["To"], confirmation["From"]) == ("maria@example.org", SENDER)
     assert link is not None
 
