@@ -34,3 +34,5 @@ class SignInThrottle(db.Model):  # type: ignore[name-defined,misc]
     failure_count: Mapped[int] = mapped_column(default=0)
     window_started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Locks in a row: each lasts twice the one before, up to lockout.max_lock_minutes.
+    lock_count: Mapped[int] = mapped_column(default=0, server_default="0")

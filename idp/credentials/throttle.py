@@ -54,16 +54,24 @@ class FailureThrottle:
         return max(1, math.ceil((row.locked_until - now).total_seconds() / 60))
 
     def record_failure(self, name: str) -> bool:
-        """Count one failure (in the caller's transaction); True if the name is now locked."""
+        """Count one failure (in the caller's transaction); True if the name is now locked.
+
+        Locks grow: the first lasts `first_lock_minutes`, each further one in a row twice the
+        one before, up to `max_lock_minutes`. A quiet window after the last lock forgets them.
+        """
         now = self._clock.now()
         row = self._locked_row(self.digest(name), now)
-        if row.window_started_at + timedelta(minutes=self._policy.window_minutes) <= now:
+        window = timedelta(minutes=self._policy.window_minutes)
+        if row.window_started_at + window <= now:
             row.failure_count = 0
             row.window_started_at = now
+            if row.locked_until is None or row.locked_until + window <= now:
+                row.lock_count = 0
         row.failure_count += 1
         if row.failure_count < self._policy.lock_after_failures:
             return False
-        row.locked_until = now + timedelta(minutes=self._policy.lock_minutes)
+        row.locked_until = now + timedelta(minutes=self._policy.lock_minutes(row.lock_count))
+        row.lock_count += 1
         row.failure_count = 0
         row.window_started_at = now
         return True
@@ -80,7 +88,9 @@ class FailureThrottle:
             return row
         try:
             with self._session.begin_nested():
-                row = SignInThrottle(name_digest=digest, failure_count=0, window_started_at=now)
+                row = SignInThrottle(
+                    name_digest=digest, failure_count=0, lock_count=0, window_started_at=now
+                )
                 self._session.add(row)
         except IntegrityError:
             # Another request created it first: take that one, locked.

@@ -158,8 +158,18 @@ class LockoutPolicy:
     """`[lockout]`: when repeated failed sign-ins lock an account, and for how long."""
 
     lock_after_failures: StrictPositiveInt
-    lock_minutes: StrictPositiveInt
+    first_lock_minutes: StrictPositiveInt
+    max_lock_minutes: StrictPositiveInt
     window_minutes: StrictPositiveInt
+
+    @field_validator("max_lock_minutes")
+    @classmethod
+    def _check_max_not_below_first(cls, value: int, info: ValidationInfo) -> int:
+        return _compared(value, info, ">=", "first_lock_minutes")
+
+    def lock_minutes(self, lock_count: int) -> int:
+        """How long the lock number `lock_count` (0 = the first) lasts: doubling, capped."""
+        return int(min(self.first_lock_minutes * 2 ** min(lock_count, 16), self.max_lock_minutes))
 
 
 @dataclass(frozen=True, config=_TABLE)

@@ -42,6 +42,9 @@ class Person(db.Model):  # type: ignore[name-defined,misc]
     family_name: Mapped[str] = mapped_column(String(100))
     birth_date: Mapped[date | None] = mapped_column(Date)
     household_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Contact details from the SIS, shown read-only in Preferences (changed at the school).
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(300))
     is_active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

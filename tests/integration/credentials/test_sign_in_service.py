@@ -37,17 +37,49 @@ def test_locks_sign_in_name_after_fifth_failure(services: Services, name: str) -
     with pytest.raises(SignInLockedError) as caught:
         services.sign_in.sign_in(name, DEFAULT_PASSWORD)
 
-    assert caught.value.params == {"minutes": 15}
+    assert caught.value.params == {"minutes": 1}
 
 
 def test_lock_ends_after_the_policy_minutes(services: Services, clock: FrozenClock) -> None:
     make_account(services, username="parentuser1")
     _fail(services, "parentuser1", 5)
-    clock.advance(minutes=15)
+    clock.advance(minutes=1)
 
     account = services.sign_in.sign_in("parentuser1", DEFAULT_PASSWORD)
 
     assert account.username == "parentuser1"
+
+
+def _locked_minutes(services: Services, name: str) -> int:
+    with pytest.raises(SignInLockedError) as caught:
+        services.sign_in.sign_in(name, DEFAULT_PASSWORD)
+    return int(caught.value.params["minutes"])
+
+
+def test_each_further_lock_lasts_twice_as_long_up_to_the_cap(
+    services: Services, clock: FrozenClock
+) -> None:
+    make_account(services, username="parentuser1")
+    minutes = []
+    for _ in range(6):
+        _fail(services, "parentuser1", 5)
+        minutes.append(_locked_minutes(services, "parentuser1"))
+        clock.advance(minutes=minutes[-1])
+
+    assert minutes == [1, 2, 4, 8, 15, 15]
+
+
+def test_a_quiet_window_after_a_lock_starts_again_at_one_minute(
+    services: Services, clock: FrozenClock
+) -> None:
+    make_account(services, username="parentuser1")
+    for _ in range(3):
+        _fail(services, "parentuser1", 5)
+        clock.advance(minutes=_locked_minutes(services, "parentuser1"))
+    clock.advance(minutes=16)
+    _fail(services, "parentuser1", 5)
+
+    assert _locked_minutes(services, "parentuser1") == 1
 
 
 def test_four_failures_then_success_clears_the_counter(services: Services) -> None:
