@@ -23,6 +23,7 @@ from idp.web import (
     login,
     logout,
     oidc_endpoints,
+    preferences,
     recovery,
     register,
 )
@@ -86,6 +87,7 @@ def register_web(app: Flask, settings: Settings, clock: Clock, babel: Babel) -> 
         connected_apps,
         register,
         recovery,
+        preferences,
     )
     for module in blueprints:
         app.register_blueprint(module.bp)
