@@ -77,9 +77,9 @@ def _wire_oidc(app: Flask, services: Any, session: Session, clock: Clock) -> Non
     from idp.oidc.logout import LogoutService
 
     server = build_server(deps)
-    app.extensions["idp.logout"] = LogoutService(
-        deps, services.sso, services.outbox, services.audit
-    )
+    logout = LogoutService(deps, services.sso, services.outbox, services.audit)
+    app.extensions["idp.logout"] = logout
+    services.recovery.connect_logout(logout.end_access)
     server.scopes_supported = services.claims.supported_scopes()
     app.extensions["idp.oidc"] = server
     app.extensions["idp.discovery"] = build_discovery(

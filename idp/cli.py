@@ -246,9 +246,7 @@ def _jobs() -> Callable[[], dict[str, int]]:
 
     extensions = current_app.extensions
     services, clock = extensions["idp.services"], extensions["idp.clock"]
-    mailer = build_mailer(
-        extensions["idp.settings"], clock, services.registration_messages.preparers()
-    )
+    mailer = build_mailer(extensions["idp.settings"], clock, services.mail_preparers())
     senders: dict[str, Any] = dict.fromkeys(mailer.mail_templates, mailer)
     senders[BACKCHANNEL_TEMPLATE] = extensions["idp.logout"].send_backchannel
     outbox = OutboxWorker(cast(Session, db.session), clock, senders)

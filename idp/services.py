@@ -15,6 +15,7 @@ from idp.audit.service import AuditLog
 from idp.clock import Clock
 from idp.config import Settings
 from idp.credentials.hashing import SecretHasher
+from idp.credentials.questions import SecurityQuestionService
 from idp.credentials.service import SignInService, SignInSetup
 from idp.credentials.throttle import FailureThrottle
 from idp.lifecycle.service import LifecycleService
@@ -25,6 +26,8 @@ from idp.oidc.keys import SigningKeyService, build_signing_keys
 from idp.oidc.sessions import SsoSessionService
 from idp.oidc.tokens import TokenStore
 from idp.policy import Policies
+from idp.recovery.messages import RecoveryMessages
+from idp.recovery.service import RecoveryDeps, RecoveryService, RecoverySetup
 from idp.registration.keys import ActivationKeyService
 from idp.registration.messages import EmailLinks, RegistrationMessages
 from idp.registration.provisioning import ProvisioningService
@@ -53,6 +56,13 @@ class Services:
     registration_messages: RegistrationMessages
     provisioning: ProvisioningService
     lifecycle: LifecycleService
+    questions: SecurityQuestionService
+    recovery: RecoveryService
+    recovery_messages: RecoveryMessages
+
+    def mail_preparers(self) -> dict[str, Any]:
+        """Every email template's preparer, for the outbox mailer."""
+        return {**self.registration_messages.preparers(), **self.recovery_messages.preparers()}
 
 
 def build_services(
@@ -77,6 +87,9 @@ def build_services(
     registration = _registration_services(
         session, clock, policies, settings, (audit, accounts, hasher, outbox)
     )
+    recovery = _recovery_services(
+        session, clock, policies, settings, (audit, accounts, hasher, outbox)
+    )
     return Services(
         policies=policies,
         audit=audit,
@@ -90,7 +103,39 @@ def build_services(
         claims=ClaimsService(session, policies.claims),
         outbox=outbox,
         **registration,
+        **recovery,
     )
+
+
+def _recovery_services(
+    session: Session,
+    clock: Clock,
+    policies: Policies,
+    settings: Settings,
+    shared: tuple[AuditLog, AccountService, SecretHasher, Outbox],
+) -> dict[str, Any]:
+    """Security questions, forgot and change password, and their emails."""
+    audit, accounts, hasher, outbox = shared
+    credentials, key = policies.credentials, settings.secret_key.encode()
+    questions = SecurityQuestionService(
+        session, clock, credentials.security_questions, hasher, audit
+    )
+    links = SignedLinks(settings.secret_key, clock)
+    setup = RecoverySetup(
+        policy=policies.lifecycle.recovery,
+        passwords=credentials.passwords,
+        links=links,
+        answers_throttle=FailureThrottle(session, clock, credentials.lockout, key, "recover:"),
+        sign_in_throttle=FailureThrottle(session, clock, credentials.lockout, key),
+    )
+    deps = RecoveryDeps(accounts, hasher, questions, outbox, audit)
+    email_links = EmailLinks(links, policies.lifecycle.registration, settings.issuer)
+    minutes = policies.lifecycle.recovery.reset_link_minutes
+    return {
+        "questions": questions,
+        "recovery": RecoveryService(session, clock, setup, deps),
+        "recovery_messages": RecoveryMessages(session, email_links, minutes),
+    }
 
 
 def _registration_services(

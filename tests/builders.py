@@ -9,6 +9,7 @@ from flask import current_app
 
 from idp.accounts.models import Account, AccountKind, AccountState
 from idp.accounts.service import NewAccount
+from idp.credentials.models import SecurityAnswer
 from idp.extensions import db
 from idp.roster.models import Enrollment, Person, Relationship, School
 from idp.services import Services
@@ -69,6 +70,11 @@ def relate(guardian: Person, student: Person, kind: str = "parent") -> Relations
     return row
 
 
+# The answers every built guardian gives (its questions are the catalogue's first three).
+DEFAULT_ANSWERS = ("whiskers the cat", "springfield", "lincoln elementary")
+_answer_hashes: dict[str, str] = {}
+
+
 def make_account(
     services: Services,
     username: str = "parentuser1",
@@ -76,8 +82,11 @@ def make_account(
     password: str = DEFAULT_PASSWORD,
     state: AccountState = AccountState.ACTIVE,
     kind: AccountKind = AccountKind.GUARDIAN,
+    *,
+    has_questions: bool = True,
 ) -> Account:
-    """An account with an argon2id password, committed."""
+    """An account with an argon2id password, committed. A guardian has chosen its security
+    questions (answers DEFAULT_ANSWERS) unless `has_questions=False`."""
     account = services.accounts.create(
         NewAccount(
             kind=kind,
@@ -87,8 +96,27 @@ def make_account(
             password_hash=services.hasher.hash(password),
         )
     )
+    if kind == AccountKind.GUARDIAN and has_questions:
+        add_security_answers(services, account)
     db.session.commit()
     return account
+
+
+def add_security_answers(services: Services, account: Account) -> None:
+    """DEFAULT_ANSWERS to the first three questions (hashed once per test run: argon2 is slow)."""
+    keys = services.policies.credentials.security_questions.question_keys[:3]
+    now = current_app.extensions["idp.clock"].now()
+    for key, answer in zip(keys, DEFAULT_ANSWERS, strict=True):
+        if answer not in _answer_hashes:
+            _answer_hashes[answer] = services.hasher.hash(answer)
+        db.session.add(
+            SecurityAnswer(
+                account_id=account.id,
+                question_key=key,
+                answer_hash=_answer_hashes[answer],
+                created_at=now,
+            )
+        )
 
 
 def csrf_token(html: str) -> str:

@@ -33,6 +33,7 @@ class LinkReading:
 
     account_id: int
     is_expired: bool
+    bound_to: str = ""
 
 
 class SignedLinks:
@@ -50,9 +51,11 @@ class SignedLinks:
             signer_kwargs={"clock": self._clock, "digest_method": hashlib.sha256},
         )
 
-    def make(self, account_id: int, purpose: str) -> str:
-        """A URL-safe token for this account and purpose, timestamped now."""
-        return str(self._serializer(purpose).dumps({"a": account_id, "p": purpose}))
+    def make(self, account_id: int, purpose: str, bound_to: str = "") -> str:
+        """A URL-safe token for this account and purpose, timestamped now. `bound_to` is a
+        fingerprint of the state the link is valid for (e.g. the current password)."""
+        payload = {"a": account_id, "p": purpose, "b": bound_to}
+        return str(self._serializer(purpose).dumps(payload))
 
     def read(self, token: str, purpose: str, max_age_seconds: int) -> LinkReading | None:
         """The link's account (expired or not), or None if the token is not a genuine one."""
@@ -70,4 +73,4 @@ class SignedLinks:
         account_id = payload.get("a")
         if not isinstance(account_id, int) or isinstance(account_id, bool):
             return None
-        return LinkReading(account_id=account_id, is_expired=is_expired)
+        return LinkReading(account_id, is_expired, str(payload.get("b", "")))

@@ -97,3 +97,49 @@ class PasswordContainsUsernameError(DomainError):
 
     code = "password_contains_username"
     message = lazy_gettext("Your password must not contain your username.")
+
+
+class QuestionsNotChosenError(DomainError):
+    """Exactly `count` different questions from the catalogue."""
+
+    code = "questions_not_chosen"
+    message = lazy_gettext("Please choose %(count)s different questions and answer each one.")
+
+
+class AnswerTooShortError(DomainError):
+    """Answers of at least 3 characters (after normalisation)."""
+
+    code = "answer_too_short"
+    message = lazy_gettext("Each answer needs at least %(min)s characters.")
+
+
+class AnswersRepeatedError(DomainError):
+    """Two questions with the same answer protect no better than one."""
+
+    code = "answers_repeated"
+    message = lazy_gettext("Please give a different answer to each question.")
+
+
+class AnswerContainsSecretError(DomainError):
+    """An answer must not be, or contain, the username or the password."""
+
+    code = "answer_contains_secret"
+    message = lazy_gettext("An answer must not contain your username or your password.")
+
+
+class CurrentPasswordWrongError(DomainError):
+    """Re-entering the password before a sensitive change."""
+
+    code = "current_password_wrong"
+    message = lazy_gettext("Your current password is not correct. Please type it again.")
+    status = 401
+
+
+class PasswordCommonError(DomainError):
+    """NIST SP 800-63B 5.1.1.2: refuse values from breach corpuses and common-password lists."""
+
+    code = "password_common"
+    message = lazy_gettext(
+        "This password is one of the most common passwords, which are the first ones attackers"
+        " try. Please choose another one, for example a few unrelated words."
+    )

@@ -50,11 +50,19 @@ class LogoutService:
         self._audit.record("oidc:session:ended", subject_id=sso.account_id, clients=len(clients))
         return clients
 
-    def end_access(self, account: Account, reason: str, student_id: int | None = None) -> None:
-        """Revoke every token and SSO session of an account and notify the apps."""
+    def end_access(
+        self,
+        account: Account,
+        reason: str,
+        student_id: int | None = None,
+        keep_sid: str | None = None,
+    ) -> None:
+        """Revoke every token and SSO session of an account and notify the apps. `keep_sid`
+        keeps the browser session that made the change signed in (its apps sign in again
+        silently, since their tokens are revoked too)."""
         self._deps.tokens.revoke_where(OAuthToken.account_id == account.id)
         notified: set[tuple[str, str | None]] = set()
-        for sso in self._sso.end_all(account.id):
+        for sso in self._sso.end_all(account.id, keep_sid):
             for client_id in self._sso.clients_of(sso):
                 notified.add((client_id, sso.sid))
         for client_id, sid in sorted(notified, key=str):

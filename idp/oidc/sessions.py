@@ -90,18 +90,20 @@ class SsoSessionService:
         if sso.ended_at is None:
             sso.ended_at = self._clock.now()
 
-    def end_all(self, account_id: int) -> list[SsoSession]:
-        """End every live session of an account; return them (for back-channel logout)."""
+    def end_all(self, account_id: int, keep_sid: str | None = None) -> list[SsoSession]:
+        """End every live session of an account but `keep_sid`; return them (back-channel)."""
         now = self._clock.now()
-        rows = list(
-            self._session.execute(
+        rows = [
+            row
+            for row in self._session.execute(
                 select(SsoSession).where(
                     SsoSession.account_id == account_id,
                     SsoSession.ended_at.is_(None),
                     SsoSession.expires_at > now,
                 )
             ).scalars()
-        )
+            if keep_sid is None or row.sid != keep_sid
+        ]
         self._session.execute(
             update(SsoSession)
             .where(SsoSession.id.in_([row.id for row in rows]))

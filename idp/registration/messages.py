@@ -51,6 +51,13 @@ def send_username_reminder(outbox: Outbox, email: str, locale: str) -> None:
     outbox.enqueue(USERNAME_REMINDER, email, {}, locale=locale)
 
 
+def greeting(session: Session, account: Account) -> dict[str, Any]:
+    """The name and username every account email starts with."""
+    person = session.get(Person, account.person_id) if account.person_id else None
+    name = f"{person.given_name} {person.family_name}" if person else ""
+    return {"display_name": name, "username": account.username or ""}
+
+
 @dataclass(frozen=True)
 class EmailLinks:
     """How emailed links are made: the signer, their lifetimes, the provider's public URL."""
@@ -121,9 +128,7 @@ class RegistrationMessages:
         return account
 
     def _greeting(self, account: Account) -> dict[str, Any]:
-        person = self._session.get(Person, account.person_id) if account.person_id else None
-        name = f"{person.given_name} {person.family_name}" if person else ""
-        return {"display_name": name, "username": account.username or ""}
+        return greeting(self._session, account)
 
     def _reminded_recently(self, account: Account) -> bool:
         """A reminder was really sent (not skipped) to this account within the window."""

@@ -17,7 +17,7 @@ from idp.web.session_store import ServerSession
 bp = Blueprint("login", __name__)
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only same-site relative paths: never an open redirect."""
     if not target:
         return url_for("home.index")
@@ -50,7 +50,7 @@ def sign_in() -> Response | str | tuple[str, int]:
     session["sid"] = sso.sid
     if lang:
         session["lang"] = lang
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(safe_next(request.args.get("next")))
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -23,9 +23,11 @@ from idp.web import (
     login,
     logout,
     oidc_endpoints,
+    password,
     preferences,
     recovery,
     register,
+    security_questions,
 )
 from idp.web.deps import services
 from idp.web.session_store import DatabaseSessionInterface
@@ -75,6 +77,7 @@ def register_web(app: Flask, settings: Settings, clock: Clock, babel: Babel) -> 
     )
     babel.init_app(app, locale_selector=i18n.select_locale)
     app.before_request(_load_request_context)
+    app.before_request(security_questions.gate)
     app.after_request(_security_headers)
     app.context_processor(i18n.template_context)
     blueprints = (
@@ -88,6 +91,8 @@ def register_web(app: Flask, settings: Settings, clock: Clock, babel: Babel) -> 
         register,
         recovery,
         preferences,
+        security_questions,
+        password,
     )
     for module in blueprints:
         app.register_blueprint(module.bp)

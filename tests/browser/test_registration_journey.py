@@ -25,6 +25,11 @@ from tests.smtp import free_port
 
 PASSWORD = "maple syrup on pancakes"
 PORT = free_port()
+QUESTIONS = (
+    ("first_pet_name", "biscuit"),
+    ("birth_city", "hargeisa"),
+    ("first_school", "lakeview"),
+)
 
 
 @pytest.fixture
@@ -98,4 +103,10 @@ def test_guardian_registers_and_signs_in(
     page.get_by_label("Username").fill("hodanabdi2026")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Your security questions")).to_be_visible()
+    for number, (question, answer) in enumerate(QUESTIONS, 1):
+        page.get_by_label(f"Question {number}", exact=True).select_option(question)
+        page.get_by_label(f"Answer {number}", exact=True).fill(answer)
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Save my security questions").click()
     expect(page.get_by_text("You are signed in as HodanAbdi2026.")).to_be_visible()

@@ -133,6 +133,8 @@ def test_message_id_domain_is_the_senders(sender: str, domain: str) -> None:
 def test_mailer_knows_the_shipped_templates() -> None:
     assert _mailer(MemoryTransport()).mail_templates == (
         "account_ready",
+        "password_changed",
+        "password_reset",
         "username_reminder",
         "verify_email",
     )

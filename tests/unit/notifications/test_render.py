@@ -28,6 +28,15 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "username": "maria.garcia7",
         "sign_in_url": "https://id.district.example/sign-in",
     },
+    "password_reset": {
+        "username": "maria.garcia7",
+        "reset_url": "https://id.district.example/reset-password?token=abc",
+        "link_minutes": 30,
+    },
+    "password_changed": {
+        "username": "maria.garcia7",
+        "sign_in_url": "https://id.district.example/sign-in",
+    },
 }
 
 
@@ -63,7 +72,13 @@ def _context(template: str, display_name: str = "Maria") -> dict[str, Any]:
 
 
 def test_the_renderer_knows_the_shipped_emails(renderer: MessageRenderer) -> None:
-    assert renderer.template_names() == ("account_ready", "username_reminder", "verify_email")
+    assert renderer.template_names() == (
+        "account_ready",
+        "password_changed",
+        "password_reset",
+        "username_reminder",
+        "verify_email",
+    )
 
 
 @pytest.mark.parametrize("locale", LOCALES)

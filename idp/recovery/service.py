@@ -1,0 +1,192 @@
+"""Forgot password (emailed link, security questions, new password) and change password.
+
+The emailed link and the proof of correct answers are signed links bound to a fingerprint of
+the current password hash: once the password changes, every earlier link stops working, so a
+link is single use without any extra table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from idp.accounts.links import SignedLinks
+from idp.accounts.models import Account, AccountKind, AccountState
+from idp.accounts.service import AccountService
+from idp.audit.service import AuditLog
+from idp.clock import Clock
+from idp.credentials import rules as password_rules
+from idp.credentials.errors import CurrentPasswordWrongError, SignInLockedError
+from idp.credentials.hashing import SecretHasher
+from idp.credentials.questions import SecurityQuestionService
+from idp.credentials.throttle import FailureThrottle
+from idp.notifications.outbox import Outbox
+from idp.policy import PasswordPolicy, RecoveryPolicy
+from idp.recovery.errors import (
+    AnswersWrongError,
+    RecoveryLockedError,
+    ResetLinkExpiredError,
+    ResetLinkInvalidError,
+)
+
+RESET_PURPOSE = "reset_password"
+ANSWERED_PURPOSE = "reset_answered"  # proof that the questions were answered, for step 2
+RESET_EMAIL = "password_reset"
+CHANGED_EMAIL = "password_changed"
+EndAccess = Callable[..., None]  # LogoutService.end_access(account, reason, keep_sid=...)
+
+
+def password_fingerprint(account: Account) -> str:
+    """Changes whenever the password does (not a secret: 64 bits of a hash of a hash)."""
+    return hashlib.sha256((account.password_hash or "").encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class RecoverySetup:
+    """Recovery's rules and keys."""
+
+    policy: RecoveryPolicy
+    passwords: PasswordPolicy
+    links: SignedLinks
+    answers_throttle: FailureThrottle  # wrong answers per account (namespace "recover:")
+    sign_in_throttle: FailureThrottle  # wrong current passwords count as failed sign-ins
+
+
+@dataclass(frozen=True)
+class RecoveryDeps:
+    """The services recovery works with."""
+
+    accounts: AccountService
+    hasher: SecretHasher
+    questions: SecurityQuestionService
+    outbox: Outbox
+    audit: AuditLog
+
+
+class RecoveryService:
+    """Use cases of the FAQ's "Forgot password" and "Change password". Each commits."""
+
+    def __init__(
+        self, session: Session, clock: Clock, setup: RecoverySetup, deps: RecoveryDeps
+    ) -> None:
+        self._session = session
+        self._clock = clock
+        self._setup = setup
+        self._deps = deps
+        self._end_access: EndAccess | None = None
+
+    def connect_logout(self, end_access: EndAccess) -> None:
+        """Wire the one path that ends sessions and tokens (built with the OIDC server)."""
+        self._end_access = end_access
+
+    def request_reset(self, username: str) -> None:
+        """Queue the reset link for an account that can recover; the caller says the same
+        thing either way."""
+        account = self._deps.accounts.find_by_username(username) if username.strip() else None
+        if account is not None and self._can_recover(account):
+            assert account.email is not None  # noqa: S101 - _can_recover checked it
+            self._deps.outbox.enqueue(
+                RESET_EMAIL, account.email, {}, locale=account.locale, account_id=account.id
+            )
+            self._deps.audit.record("recovery:reset:requested", subject_id=account.id)
+        self._session.commit()
+
+    def open_link(self, token: str) -> Account:
+        """The account a reset link may recover, or the reason it cannot."""
+        return self._account_of(token, RESET_PURPOSE)
+
+    def questions_for(self, account: Account) -> list[str]:
+        """The account's questions, in a random order."""
+        return self._deps.questions.questions_to_ask(account)
+
+    def check_answers(self, token: str, answers: Mapping[str, str]) -> str:
+        """Step 1: the answers; returns the proof that step 2 (new password) needs."""
+        account = self.open_link(token)
+        name = str(account.id)
+        minutes = self._setup.answers_throttle.locked_minutes(name)
+        if minutes is not None:
+            raise RecoveryLockedError(minutes=minutes)
+        required = self._deps.questions.policy.required_correct
+        if self._deps.questions.count_correct(account, answers) < required:
+            self._deps.audit.record("recovery:answers:failed", subject_id=account.id)
+            if self._setup.answers_throttle.record_failure(name):
+                self._deps.audit.record("recovery:answers:locked", subject_id=account.id)
+            self._session.commit()
+            raise AnswersWrongError
+        self._setup.answers_throttle.clear(name)
+        self._session.commit()
+        return self._setup.links.make(account.id, ANSWERED_PURPOSE, password_fingerprint(account))
+
+    def reset_password(self, proof: str, new_password: str) -> Account:
+        """Step 2: set the new password, end every session and token, tell the owner."""
+        account = self._account_of(proof, ANSWERED_PURPOSE)
+        self._set_password(account, new_password, "password_reset", keep_sid=None)
+        return account
+
+    def change_password(
+        self, account: Account, current: str, new_password: str, keep_sid: str | None
+    ) -> None:
+        """Preferences: the current password, then the new one; other sessions end."""
+        self.verify_password(account, current)
+        self._set_password(account, new_password, "password_changed", keep_sid)
+
+    def change_questions(self, account: Account, password: str, answers: Mapping[str, str]) -> None:
+        """Preferences: new security questions, after the password is typed again."""
+        self.verify_password(account, password)
+        self._deps.questions.set_answers(account, answers, password)
+
+    def verify_password(self, account: Account, password: str) -> None:
+        """Re-authentication before a sensitive change; failures count as failed sign-ins."""
+        name = account.username or str(account.id)
+        minutes = self._setup.sign_in_throttle.locked_minutes(name)
+        if minutes is not None:
+            raise SignInLockedError(minutes=minutes)
+        if not self._deps.hasher.verify(account.password_hash, password):
+            self._setup.sign_in_throttle.record_failure(name)
+            self._deps.audit.record("recovery:password:reauth_failed", subject_id=account.id)
+            self._session.commit()
+            raise CurrentPasswordWrongError
+        self._setup.sign_in_throttle.clear(name)
+
+    def _set_password(
+        self, account: Account, new_password: str, reason: str, keep_sid: str | None
+    ) -> None:
+        password_rules.check_password(new_password, self._setup.passwords, account.username)
+        account.password_hash = self._deps.hasher.hash(new_password)
+        if self._end_access is not None:
+            self._end_access(account, reason, keep_sid=keep_sid)
+        if account.email is not None:
+            self._deps.outbox.enqueue(
+                CHANGED_EMAIL, account.email, {}, locale=account.locale, account_id=account.id
+            )
+        self._deps.audit.record(
+            f"recovery:password:{reason.removeprefix('password_')}", subject_id=account.id
+        )
+        self._session.commit()
+
+    def _account_of(self, token: str, purpose: str) -> Account:
+        max_age = self._setup.policy.reset_link_minutes * 60
+        reading = self._setup.links.read(token, purpose, max_age)
+        if reading is None:
+            raise ResetLinkInvalidError
+        account = self._session.get(Account, reading.account_id)
+        if account is None or not self._can_recover(account):
+            raise ResetLinkInvalidError
+        if reading.bound_to != password_fingerprint(account):
+            raise ResetLinkInvalidError
+        if reading.is_expired:
+            raise ResetLinkExpiredError(minutes=self._setup.policy.reset_link_minutes)
+        return account
+
+    def _can_recover(self, account: Account) -> bool:
+        """Active guardians and staff with an email and their questions chosen. Students have
+        no email: the page tells them to ask their school."""
+        return (
+            account.state == AccountState.ACTIVE
+            and account.kind != AccountKind.STUDENT
+            and account.email is not None
+            and bool(self._deps.questions.chosen_keys(account))
+        )
