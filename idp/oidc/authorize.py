@@ -18,6 +18,7 @@ class Next(StrEnum):
     """The next step of an authorization request."""
 
     SIGN_IN = "sign_in"
+    SETUP = "setup"  # a required first-sign-in step (security questions) comes first
     CONSENT = "consent"
     ISSUE = "issue"
     LOGIN_REQUIRED = "login_required"
@@ -38,6 +39,8 @@ class AuthorizeFacts:
     has_consent: bool
     # id_token_hint names someone other than the signed-in person (OIDC Core 3.1.2.1).
     is_other_person_hinted: bool = False
+    # The signed-in person must finish a required step (security questions) before any app.
+    needs_setup: bool = False
 
 
 def parse_max_age(raw: str | None) -> int | None:
@@ -95,6 +98,8 @@ def decide(facts: AuthorizeFacts) -> Next:
     silent = "none" in facts.prompts
     if needs_sign_in(facts):
         return Next.LOGIN_REQUIRED if silent else Next.SIGN_IN
+    if facts.needs_setup:
+        return Next.INTERACTION_REQUIRED if silent else Next.SETUP
     if needs_consent(facts):
         return Next.CONSENT_REQUIRED if silent else Next.CONSENT
     return Next.ISSUE

@@ -33,6 +33,7 @@ from idp.oidc.authorize import (
 from idp.oidc.server import SignInContext
 from idp.web.deps import clock, oidc, services
 from idp.web.i18n import LANGUAGES
+from idp.web.security_questions import needs_security_questions
 
 bp = Blueprint("authorize", __name__)
 
@@ -133,6 +134,9 @@ def authorize() -> Any:
         )
     if step == Next.SIGN_IN:
         return _to_sign_in(params)
+    if step == Next.SETUP:
+        back = url_for("authorize.authorize") + "?" + urlencode(params)
+        return redirect(url_for("security_questions.choose", next=back))
     if step == Next.CONSENT:
         return _consent(params, grant)
     return _issue_code(grant, account, sso, params)
@@ -197,6 +201,7 @@ def _facts(
         reauthenticated=reauthenticated,
         is_first_party=client.is_first_party,
         has_consent=has_consent,
+        needs_setup=account is not None and needs_security_questions(account),
     )
 
 

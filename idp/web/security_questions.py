@@ -6,6 +6,7 @@ from flask import Blueprint, g, redirect, render_template, request, session, url
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from idp.accounts.models import Account
 from idp.errors import DomainError
 from idp.extensions import limiter
 from idp.web.credential_forms import SecurityQuestionsForm
@@ -58,20 +59,30 @@ def _page(form: SecurityQuestionsForm, error: DomainError | None, is_first_time:
     )
 
 
+def needs_security_questions(account: Account) -> bool:
+    """True until this guardian has chosen questions (remembered in the session once done)."""
+    if session.get(QUESTIONS_OK):
+        return False
+    if services().questions.is_required(account):
+        return True
+    session[QUESTIONS_OK] = True
+    return False
+
+
 def gate() -> Response | None:
-    """before_request: a guardian who has not chosen questions reaches nothing else (OIDC
-    authorization included) until they have; the request they made is resumed after."""
+    """before_request: a guardian who has not chosen questions reaches no page until they have;
+    the page they asked for comes after. The authorization endpoint decides for itself, so
+    that prompt=none gets its spec error (interaction_required) instead of a page."""
     account = g.get("account")
-    if account is None or session.get(QUESTIONS_OK) or request.endpoint in _OPEN_ENDPOINTS:
+    if account is None or request.endpoint in _OPEN_ENDPOINTS:
         return None
-    if request.blueprint in _OPEN_BLUEPRINTS:
-        return None
-    if not services().questions.is_required(account):
-        session[QUESTIONS_OK] = True
+    if request.blueprint in _OPEN_BLUEPRINTS or not needs_security_questions(account):
         return None
     target = request.full_path if request.method == "GET" else None
     return redirect(url_for("security_questions.choose", next=target), code=303)
 
 
-_OPEN_BLUEPRINTS = frozenset({"security_questions", "oidc_endpoints", "health", "logout"})
+_OPEN_BLUEPRINTS = frozenset(
+    {"security_questions", "oidc_endpoints", "health", "logout", "authorize"}
+)
 _OPEN_ENDPOINTS = frozenset({"static", "login.sign_out", "login.sign_in"})

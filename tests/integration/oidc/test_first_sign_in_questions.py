@@ -20,7 +20,7 @@ def test_authorization_is_held_until_questions_are_chosen_then_resumes(
     to_sign_in = client.get(authorize_url).headers["Location"]
     signed_in = sign_in(client, next_url=parse_qs(urlsplit(to_sign_in).query)["next"][0])
     held = client.get(signed_in.headers["Location"])
-    assert held.status_code == 303
+    assert held.status_code == 302
     assert held.headers["Location"].startswith("/security-questions?next=")
 
     page = client.get(held.headers["Location"]).get_data(as_text=True)
@@ -44,5 +44,30 @@ def test_without_questions_no_app_gets_a_code(
 
     response = client.get("/authorize?" + urlencode(authorize_params(new_pkce())))
 
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/security-questions?next=")
+
+
+def test_prompt_none_gets_interaction_required_until_questions_are_chosen(
+    client: FlaskClient, services: Services, registered_clients: None
+) -> None:
+    make_account(services, has_questions=False)
+    sign_in(client)
+
+    response = client.get("/authorize?" + urlencode(authorize_params(new_pkce(), prompt="none")))
+
+    query = redirect_query(response)
+    assert query["error"] == "interaction_required"
+    assert "code" not in query
+
+
+def test_pages_wait_for_the_questions_too(
+    client: FlaskClient, services: Services, registered_clients: None
+) -> None:
+    make_account(services, has_questions=False)
+    sign_in(client)
+
+    response = client.get("/preferences/connected-apps")
+
     assert response.status_code == 303
-    assert "code=" not in response.headers["Location"]
+    assert response.headers["Location"] == "/security-questions?next=/preferences/connected-apps?"
