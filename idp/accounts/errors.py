@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from flask_babel import lazy_gettext
 
 from idp.errors import DomainError
@@ -68,3 +70,45 @@ class EmailImmutableError(DomainError):
         "Your email address cannot be changed in the portal. Please contact your school."
     )
     status = 409
+
+
+class PreferenceError(DomainError):
+    """A preference that cannot be saved; `field` names the part of the page it concerns."""
+
+    field: ClassVar[str] = ""
+
+
+class ChannelInvalidError(PreferenceError):
+    """Not one of email, text or both."""
+
+    code = "channel_invalid"
+    field = "channel"
+    message = lazy_gettext(
+        "Please choose how the school contacts you: email, text message, or both."
+    )
+
+
+class TopicInvalidError(PreferenceError):
+    """A topic the policy does not offer."""
+
+    code = "topic_invalid"
+    field = "topics"
+    message = lazy_gettext("Please choose topics from the list.")
+
+
+class LocaleInvalidError(PreferenceError):
+    """A language the portal does not offer."""
+
+    code = "locale_invalid"
+    field = "locale"
+    message = lazy_gettext("Please choose a language from the list.")
+
+
+class PhoneMissingError(PreferenceError):
+    """Text messages need a phone number on file at the school."""
+
+    code = "phone_missing"
+    field = "channel"
+    message = lazy_gettext(
+        "The school has no phone number for you. Ask the school to add one, or choose email."
+    )

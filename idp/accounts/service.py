@@ -1,29 +1,34 @@
-"""Account use cases: create, look up, and the immutability of username and email."""
+"""Account use cases: create, look up, preferences, and the immutability of username and email."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from idp.accounts import rules
+from idp.accounts import preferences, rules
 from idp.accounts.errors import (
+    ChannelInvalidError,
     EmailImmutableError,
     EmailInUseError,
     EmailInvalidError,
+    LocaleInvalidError,
     PersonAlreadyHasAccountError,
+    PhoneMissingError,
+    TopicInvalidError,
     UsernameImmutableError,
     UsernameInvalidError,
     UsernameTakenError,
 )
-from idp.accounts.models import RELEASED_STATES, Account, AccountKind, AccountState
+from idp.accounts.models import LOCALES, RELEASED_STATES, Account, AccountKind, AccountState
 from idp.audit.service import AuditLog
 from idp.clock import Clock
 from idp.errors import DomainError
 from idp.policy import AccountsPolicy, UsernamePolicy
+from idp.roster.models import Person
 
 # Which unique index a losing racer hit, mapped to the error the user sees.
 _CONFLICTS: dict[str, type[DomainError]] = {
@@ -44,6 +49,22 @@ class NewAccount:
     person_id: int | None = None
     password_hash: str | None = None
     locale: str = "en"
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """What the Preferences page shows: the choices, the topics on offer, and the details the
+    school keeps (read-only in the portal)."""
+
+    has_contact_preferences: bool
+    channel: str
+    topics: tuple[str, ...]
+    locale: str
+    topics_offered: tuple[str, ...]
+    username: str | None
+    email: str | None
+    phone: str | None
+    address: str | None
 
 
 class AccountService:
@@ -73,7 +94,7 @@ class AccountService:
             password_hash=new.password_hash,
             locale=new.locale,
             communication_channel="email",
-            communication_topics=[],
+            communication_topics=self._default_topics(new.kind),
             created_at=now,
             state_changed_at=now,
         )
@@ -134,6 +155,70 @@ class AccountService:
         if checked is not None and self.is_email_in_use(checked):
             raise EmailInUseError
         self._flush_guarded(lambda: setattr(account, "email", checked))
+
+    def preferences(self, account: Account) -> Preferences:
+        """The account's preferences and the contact details the school has on file."""
+        person = self._person_of(account)
+        return Preferences(
+            has_contact_preferences=preferences.has_contact_preferences(account.kind),
+            channel=account.communication_channel,
+            topics=tuple(account.communication_topics),
+            locale=account.locale,
+            topics_offered=self._policy.communication.topics,
+            username=account.username,
+            email=account.email,
+            phone=person.phone if person else None,
+            address=person.address if person else None,
+        )
+
+    def update_preferences(
+        self, account: Account, channel: str, topics: Sequence[str], locale: str
+    ) -> None:
+        """Save how and about what the school contacts the account, and its language; all or
+        nothing. A student has no contact preferences: only its language is saved."""
+        changes: dict[str, object] = {}
+        if preferences.has_contact_preferences(account.kind):
+            changes["communication_channel"] = self._checked_channel(account, channel)
+            changes["communication_topics"] = self._checked_topics(topics)
+        if locale not in LOCALES:
+            raise LocaleInvalidError
+        changes["locale"] = locale
+        changed = [name for name, value in changes.items() if getattr(account, name) != value]
+        for name in changed:
+            setattr(account, name, changes[name])
+        if changed:
+            # Field names only: the values are the person's own business (STYLE.md 4).
+            self._audit.record(
+                "accounts:preferences:changed",
+                actor_id=account.id,
+                subject_id=account.id,
+                fields=changed,
+            )
+        self._session.commit()
+
+    def _checked_channel(self, account: Account, channel: str) -> str:
+        if channel not in preferences.CHANNELS:
+            raise ChannelInvalidError
+        person = self._person_of(account)
+        # Texts go to the phone number the school has on file; the portal cannot add one.
+        if channel in preferences.TEXT_CHANNELS and not (person and person.phone):
+            raise PhoneMissingError
+        return channel
+
+    def _checked_topics(self, topics: Sequence[str]) -> list[str]:
+        offered = self._policy.communication.topics
+        if not set(topics) <= set(offered):
+            raise TopicInvalidError
+        return preferences.ordered_topics(topics, offered)
+
+    def _default_topics(self, kind: AccountKind) -> list[str]:
+        # accounts.toml [communication] default_topics; students choose no topics.
+        if not preferences.has_contact_preferences(kind):
+            return []
+        return list(self._policy.communication.default_topics)
+
+    def _person_of(self, account: Account) -> Person | None:
+        return self._session.get(Person, account.person_id) if account.person_id else None
 
     def _checked_username(self, username: str | None) -> str | None:
         if username is None:

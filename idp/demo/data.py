@@ -18,6 +18,12 @@ WITHOUT_SECURITY_ANSWERS = "DemoParent8"
 # The district admin restricts one parent's access to one child (DESIGN.md section 3).
 RESTRICTED = ("DEMO-G2008", "DEMO-S1008", "Court order on file: no portal access (DEMO).")
 
+# The one guardian the school has no phone number for: Preferences offers email only.
+WITHOUT_PHONE = "DEMO-G2016"
+# Fictional contact details: 555-0100 to 555-0199 are reserved for fiction in North America.
+_PHONE_PREFIX = "555-01"
+_TOWN = "Lakeview"
+
 # Legacy IC verifiers: PBKDF2-HMAC-SHA256 with a fixed salt, so the data stays deterministic.
 LEGACY_ITERATIONS = 100_000
 LEGACY_SALT = b"DEMO-IC-SALT-001"
@@ -133,7 +139,7 @@ GUARDIANS = (
     _G("DEMO-G2013", "Priya", "Patel", "DEMO-H08", None, "en", "not registered"),
     _G("DEMO-G2014", "Carmen", "Garcia", "DEMO-H09", None, "es", "not registered"),
     _G("DEMO-G2015", "Michael", "Smith", "DEMO-H10", None, "en", "not registered"),
-    _G("DEMO-G2016", "Jennifer", "Brooks", "DEMO-H11", "DemoParent11", "en", ""),
+    _G("DEMO-G2016", "Jennifer", "Brooks", "DEMO-H11", "DemoParent11", "en", "no phone on file"),
     _G("DEMO-G2017", "David", "Brooks", "DEMO-H11", "DemoParent12", "en", ""),
     _G("DEMO-G2018", "Sean", "Murphy", "DEMO-H12", "DemoParent13", "en", ""),
     _G("DEMO-G2019", "Fatima", "Rahman", "DEMO-H13", "DemoParent14", "ar", "Arabic"),
@@ -220,3 +226,15 @@ def birth_date_for(grade: str, birthday: tuple[int, int], on: date) -> date:
 def email_for(given_name: str, family_name: str) -> str:
     """firstname.lastname@demo.portal.invalid"""
     return f"{given_name.lower()}.{family_name.lower()}@{EMAIL_DOMAIN}"
+
+
+def phone_for(sis_person_id: str) -> str | None:
+    """A fictional 555-01xx number from the guardian's SIS id (none for WITHOUT_PHONE)."""
+    if sis_person_id == WITHOUT_PHONE:
+        return None
+    return f"{_PHONE_PREFIX}{int(sis_person_id[-2:]):02d}"
+
+
+def address_for(household: str) -> str:
+    """A fictional street address shared by a household: DEMO-H01 lives at 12 Demo Street."""
+    return f"{10 + 2 * int(household[-2:])} Demo Street, {_TOWN}"

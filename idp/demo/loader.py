@@ -149,13 +149,26 @@ class _DemoLoader:
 
     def _load_guardians(self) -> None:
         for guardian in data.GUARDIANS:
-            self._person(
+            contact = {
+                "phone": data.phone_for(guardian.sis_person_id),
+                "address": data.address_for(guardian.household),
+            }
+            person = self._person(
                 guardian.sis_person_id,
                 role="guardian",
                 given_name=guardian.given_name,
                 family_name=guardian.family_name,
                 household_id=guardian.household,
+                **contact,
             )
+            self._fill_missing(person, contact)
+
+    def _fill_missing(self, person: Person, contact: Mapping[str, str | None]) -> None:
+        """Contact details of a guardian loaded before the demo had them; set ones stay."""
+        for column, value in contact.items():
+            if value is not None and getattr(person, column) is None:
+                setattr(person, column, value)
+                self._created += 1
 
     def _account(self, username: str, new: Callable[[], NewAccount]) -> tuple[Account, bool]:
         """The account holding `username`, or a new one (hashing only then); True if new."""

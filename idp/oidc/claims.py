@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account
+from idp.accounts.preferences import has_contact_preferences
 from idp.policy import ClaimsPolicy
 from idp.roster.models import Person
 
@@ -16,6 +17,17 @@ ClaimSource = Callable[[Account, Person | None], Any]
 
 def _name(account: Account, person: Person | None) -> str | None:
     return f"{person.given_name} {person.family_name}" if person else None
+
+
+def _notification_preferences(account: Account, person: Person | None) -> dict[str, Any] | None:
+    # Students have no contact preferences (the school contacts their guardians): left out.
+    if not has_contact_preferences(account.kind):
+        return None
+    return {
+        "channel": account.communication_channel,
+        "topics": list(account.communication_topics),
+        "locale": account.locale,
+    }
 
 
 # One producer per claim; a claim with value None is left out of the response.
@@ -31,6 +43,7 @@ _PRODUCERS: dict[str, ClaimSource] = {
     "family_name": lambda account, person: person.family_name if person else None,
     "locale": lambda account, person: account.locale,
     "role": lambda account, person: account.kind,
+    "notification_preferences": _notification_preferences,
 }
 
 

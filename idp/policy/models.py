@@ -29,6 +29,8 @@ from pydantic import (
 from pydantic.dataclasses import dataclass
 from pydantic_core import PydanticCustomError
 
+from idp.accounts.preferences import TOPIC_LABELS
+
 RULE_ERROR_TYPE = "policy_rule"
 
 # Every claim the IdP knows how to produce; claims.toml may only name these.
@@ -120,11 +122,48 @@ class EmailPolicy:
 
 
 @dataclass(frozen=True, config=_TABLE)
+class CommunicationPolicy:
+    """`[communication]`: the topics people may choose, and those a new account starts with."""
+
+    topics: Annotated[tuple[SnakeCaseKey, ...], Field(min_length=1)]
+    default_topics: tuple[SnakeCaseKey, ...]
+
+    @field_validator("topics")
+    @classmethod
+    def _check_known_topics(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        duplicates = _duplicates(value)
+        if duplicates:
+            raise rule_broken(f"duplicate topic {_quoted(duplicates)}")
+        # Only topics with a (translated) label in idp/accounts/preferences.py can be shown.
+        unknown = [topic for topic in value if topic not in TOPIC_LABELS]
+        if unknown:
+            noun = "topic" if len(unknown) == 1 else "topics"
+            raise rule_broken(f"unknown {noun} {_quoted(unknown)}; known: {_quoted(TOPIC_LABELS)}")
+        return value
+
+    @field_validator("default_topics")
+    @classmethod
+    def _check_defaults_are_topics(
+        cls, value: tuple[str, ...], info: ValidationInfo
+    ) -> tuple[str, ...]:
+        duplicates = _duplicates(value)
+        if duplicates:
+            raise rule_broken(f"duplicate topic {_quoted(duplicates)}")
+        topics = info.data.get("topics")
+        # Topics that failed their own checks are missing from info.data and reported already.
+        missing = [topic for topic in value if topics is not None and topic not in topics]
+        if missing:
+            raise rule_broken(f"{_quoted(missing)} must also be listed in {{0}}", "topics")
+        return value
+
+
+@dataclass(frozen=True, config=_TABLE)
 class AccountsPolicy:
-    """accounts.toml: usernames and email addresses."""
+    """accounts.toml: usernames, email addresses and contact preferences."""
 
     usernames: UsernamePolicy
     emails: EmailPolicy
+    communication: CommunicationPolicy
 
 
 # credentials.toml

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from idp.accounts.preferences import CHANNEL_LABELS
 from idp.web.i18n import LANGUAGES
 
 
@@ -99,4 +109,35 @@ class ForgotUsernameForm(FlaskForm):  # type: ignore[misc]
         _l("Email address"),
         validators=[DataRequired(message=_l("Please enter your email address.")), Length(max=254)],
         render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )
+
+
+class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]  # WTForms ships no types
+    """A list of checkboxes; several may be ticked."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class PreferencesForm(FlaskForm):  # type: ignore[misc]
+    """Preferences: how and about what the school contacts the person, and the language.
+
+    The account service checks the values (and says what is wrong in the user's language), so
+    the fields do not: an unknown choice reaches it. The view sets the topic choices from policy.
+    """
+
+    channel = RadioField(
+        _l("How should the school contact you?"),
+        choices=[SelectChoice(channel, label) for channel, label in CHANNEL_LABELS.items()],
+        validate_choice=False,
+    )
+    topics = MultiCheckboxField(
+        _l("What should the school contact you about?"), choices=[], validate_choice=False
+    )
+    locale = SelectField(
+        _l("Language for emails and pages"),
+        choices=[
+            SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGES.items()
+        ],
+        validate_choice=False,
     )

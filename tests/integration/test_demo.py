@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from idp.accounts.models import Account
 from idp.bridge.models import LegacyCredential
@@ -24,6 +24,7 @@ from idp.demo.data import (
     DEMO_IC_PASSWORD,
     DEMO_PASSWORD,
     DEMO_SECURITY_ANSWER,
+    WITHOUT_PHONE,
     WITHOUT_SECURITY_ANSWERS,
     school_year_start,
 )
@@ -241,6 +242,37 @@ def test_demo_guardians_speak_several_languages(summary: DemoSummary) -> None:
 
     assert {"en", "es", "ar"} <= {locale for locale, _ in rows}
     assert all(email and email.endswith("@demo.portal.invalid") for _, email in rows)
+
+
+def _guardian_contacts() -> dict[str, tuple[str | None, str | None]]:
+    query = select(Person.sis_person_id, Person.phone, Person.address).where(
+        Person.role == "guardian"
+    )
+    return {row.sis_person_id: (row.phone, row.address) for row in db.session.execute(query)}
+
+
+def test_demo_guardians_have_a_fictional_phone_and_address(summary: DemoSummary) -> None:
+    contacts = _guardian_contacts()
+
+    phones = {person_id: phone for person_id, (phone, _) in contacts.items()}
+    assert phones.pop(WITHOUT_PHONE) is None
+    assert all(phone and phone.startswith("555-01") for phone in phones.values())
+    assert len(set(phones.values())) == len(phones) == 29
+    assert all(
+        address and address.endswith(" Demo Street, Lakeview") for _, address in contacts.values()
+    )
+
+
+def test_demo_load_fills_contact_details_an_earlier_load_had_not(
+    services: Services, clock: FrozenClock, summary: DemoSummary
+) -> None:
+    loaded = _guardian_contacts()
+    db.session.execute(update(Person).values(phone=None, address=None))
+    db.session.commit()
+
+    load_demo_district(services, clock)
+
+    assert _guardian_contacts() == loaded
 
 
 def test_demo_guardian_signs_in_through_the_sign_in_page(

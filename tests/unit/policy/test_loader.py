@@ -79,6 +79,11 @@ def claims() -> ClaimsPolicy:
         ("credentials.hashing.memory_cost_kib", 19456),
         ("lifecycle.registration.provisioning_promise_minutes", 15),
         ("rollout.roster.person_id_column", "identifier"),
+        (
+            "accounts.communication.topics",
+            ("grades", "attendance", "behaviour", "tests", "announcements"),
+        ),
+        ("accounts.communication.default_topics", ("grades", "attendance", "announcements")),
     ],
 )
 def test_loads_shipped_policies_with_faq_numbers(key: str, expected: object) -> None:
@@ -238,6 +243,43 @@ def test_ships_demo_district_with_eastgate_opening_next_school_year() -> None:
             "Input should be greater than or equal to 19456",
             id="argon2-memory-below-owasp",
         ),
+        pytest.param(
+            "accounts.toml",
+            '"tests", "announcements"]\n',
+            '"tests", "announcements", "lunch_menu"]\n',
+            "accounts.toml: communication.topics: unknown topic 'lunch_menu'; known: 'grades', "
+            "'attendance', 'behaviour', 'tests', 'announcements'",
+            id="topic-without-label",
+        ),
+        pytest.param(
+            "accounts.toml",
+            '"tests", "announcements"]\n',
+            '"tests", "announcements", "grades"]\n',
+            "accounts.toml: communication.topics: duplicate topic 'grades'",
+            id="duplicate-topic",
+        ),
+        pytest.param(
+            "accounts.toml",
+            'topics = ["grades", "attendance", "behaviour", "tests", "announcements"]',
+            'topics = ["grades", "attendance", "behaviour", "tests"]',
+            "accounts.toml: communication.default_topics: "
+            "'announcements' must also be listed in communication.topics",
+            id="default-topic-not-offered",
+        ),
+        pytest.param(
+            "accounts.toml",
+            'default_topics = ["grades", "attendance", "announcements"]',
+            'default_topics = ["grades", "grades"]',
+            "accounts.toml: communication.default_topics: duplicate topic 'grades'",
+            id="duplicate-default-topic",
+        ),
+        pytest.param(
+            "accounts.toml",
+            'topics = ["grades", "attendance", "behaviour", "tests", "announcements"]',
+            "topics = []",
+            "accounts.toml: communication.topics: List should have at least 1 items, not 0",
+            id="no-topics",
+        ),
     ],
 )
 def test_refuses_malformed_policy_file(
@@ -282,7 +324,8 @@ def test_reports_every_problem_of_a_file_on_one_line(policy_dir: Path) -> None:
     (policy_dir / "accounts.toml").write_text(
         "schema_version = 1\n"
         "[usernames]\nmin_length = 8\nmax_length = 20\nis_reserved_after_deletion = 1\n"
-        "[emails]\nmax_length = 255\n",
+        "[emails]\nmax_length = 255\n"
+        '[communication]\ntopics = ["grades"]\ndefault_topics = []\n',
         encoding="utf-8",
     )
 
