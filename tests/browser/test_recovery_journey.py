@@ -1,6 +1,6 @@
 """A guardian in a real browser: first sign-in sets the security questions, then forgets the
 password and recovers it through the emailed link (read from the development mailbox) and the
-questions, changes it again in Preferences and saves how the school contacts them."""
+questions, changes it again in Preferences and saves what the school contacts them about."""
 
 from __future__ import annotations
 
@@ -108,3 +108,11 @@ def test_questions_recovery_change_and_preferences(
     page.get_by_label("New password again").fill(CHANGED)
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_role("status")).to_contain_text("Your password is changed.")
+
+    page.get_by_role("link", name="Back to Preferences").click()
+    page.get_by_label("Behaviour").check()
+    page.get_by_label("Grades").uncheck()
+    page.get_by_role("button", name="Save preferences").click()
+    expect(page.get_by_role("status")).to_contain_text("Your preferences are saved.")
+    expect(page.get_by_label("Behaviour")).to_be_checked()
+    expect(page.get_by_label("Grades")).not_to_be_checked()
