@@ -38,6 +38,10 @@ QUESTION_TEXTS: dict[str, LazyString] = {
     "father_middle_name": lazy_gettext("What is your father's middle name?"),
     "first_job_town": lazy_gettext("In which town was your first job?"),
     "favourite_book": lazy_gettext("What is the title of your favourite book?"),
+    "childhood_nickname": lazy_gettext("What was your nickname as a child?"),
+    "childhood_favourite_food": lazy_gettext("What was your favourite food as a child?"),
+    "oldest_cousin_name": lazy_gettext("What is the first name of your oldest cousin?"),
+    "grandmother_village": lazy_gettext("In which town or village did your grandmother grow up?"),
 }
 MIN_ANSWER_LENGTH = 3
 _SPACES = re.compile(r"\s+")
@@ -98,11 +102,12 @@ class SecurityQuestionService:
         self._audit.record("credentials:security_questions:set", subject_id=account.id)
         self._session.commit()
 
-    def questions_to_ask(self, account: Account) -> list[str]:
-        """The account's questions in a random order (recovery)."""
-        keys = self.chosen_keys(account)
+    def questions_to_ask(self, account: Account) -> list[tuple[str, LazyString]]:
+        """The account's questions and their texts, in a random order (recovery). A question
+        district IT has since taken out of the policy is still asked: it was chosen."""
+        keys = [key for key in self.chosen_keys(account) if key in QUESTION_TEXTS]
         random.SystemRandom().shuffle(keys)
-        return keys
+        return [(key, QUESTION_TEXTS[key]) for key in keys]
 
     def count_correct(self, account: Account, answers: Mapping[str, str]) -> int:
         """How many of the given answers match (each costs one argon2 verification)."""

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from flask_babel import LazyString
 from sqlalchemy.orm import Session
 
 from idp.accounts.links import SignedLinks
@@ -98,8 +99,8 @@ class RecoveryService:
         """The account a reset link may recover, or the reason it cannot."""
         return self._account_of(token, RESET_PURPOSE)
 
-    def questions_for(self, account: Account) -> list[str]:
-        """The account's questions, in a random order."""
+    def questions_for(self, account: Account) -> list[tuple[str, LazyString]]:
+        """The account's questions and their texts, in a random order."""
         return self._deps.questions.questions_to_ask(account)
 
     def check_answers(self, token: str, answers: Mapping[str, str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask_babel import LazyString
 from werkzeug.wrappers import Response
 
 from idp.errors import DomainError
@@ -51,27 +52,24 @@ def answer_questions() -> Page:
         return render_template("password/link_problem.html", error=error), error.status, NO_REFERRER
     form = EmptyForm()
     if not form.validate_on_submit():
-        keys = recovery.questions_for(account)
-        return _questions_page(form, token, keys, None), 200, NO_REFERRER
+        questions = recovery.questions_for(account)
+        return _questions_page(form, token, questions, None), 200, NO_REFERRER
     answers = {key: value for key, value in request.form.items() if key.startswith("answer_")}
     answers = {key.removeprefix("answer_"): value[:200] for key, value in answers.items()}
     try:
         proof = recovery.check_answers(token, answers)
     except DomainError as error:
-        keys = recovery.questions_for(account)
-        return _questions_page(form, token, keys, error), error.status, NO_REFERRER
+        questions = recovery.questions_for(account)
+        return _questions_page(form, token, questions, error), error.status, NO_REFERRER
     page = _render("password/new_password.html", form=NewPasswordForm(proof=proof))
     return page, 200, NO_REFERRER
 
 
-def _questions_page(form: EmptyForm, token: str, keys: list[str], error: DomainError | None) -> str:
-    texts = dict(services().questions.catalogue())
+def _questions_page(
+    form: EmptyForm, token: str, questions: list[tuple[str, LazyString]], error: DomainError | None
+) -> str:
     return render_template(
-        "password/questions.html",
-        form=form,
-        token=token,
-        questions=[(key, texts[key]) for key in keys if key in texts],
-        error=error,
+        "password/questions.html", form=form, token=token, questions=questions, error=error
     )
 
 

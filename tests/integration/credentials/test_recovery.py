@@ -10,6 +10,7 @@ from sqlalchemy import select
 from idp.accounts.models import Account, AccountKind, AccountState
 from idp.clock import FrozenClock
 from idp.credentials.errors import CurrentPasswordWrongError, PasswordTooShortError
+from idp.credentials.models import SecurityAnswer
 from idp.extensions import db
 from idp.notifications.models import OutboxMessage
 from idp.oidc.models import SsoSession
@@ -178,3 +179,21 @@ def test_change_password_keeps_this_session_and_ends_the_others(
     db.session.refresh(other)
     assert (this.ended_at is None, other.ended_at is None) == (True, False)
     assert [m.account_id for m in _queued("password_changed")] == [account.id]
+
+
+def test_a_question_taken_out_of_the_policy_is_still_asked(
+    services: Services, account: Account
+) -> None:
+    row = db.session.execute(
+        select(SecurityAnswer).where(SecurityAnswer.account_id == account.id).limit(1)
+    ).scalar_one()
+    row.question_key = "mother_maiden_name"  # in the catalogue, not in the shipped policy
+    db.session.commit()
+
+    asked = [key for key, _text in services.recovery.questions_for(account)]
+
+    assert (
+        "mother_maiden_name" not in services.policies.credentials.security_questions.question_keys
+    )
+    assert sorted(asked) == sorted(services.questions.chosen_keys(account))
+    assert "mother_maiden_name" in asked
