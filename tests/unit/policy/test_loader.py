@@ -222,7 +222,8 @@ def test_ships_demo_district_with_eastgate_opening_next_school_year() -> None:
         ),
         pytest.param(
             "credentials.toml",
-            '    "first_job_town",\n    "favourite_book",\n',
+            '    "first_job_town",\n    "favourite_book",\n'
+            '    "oldest_cousin_name",\n    "grandmother_village",\n',
             "",
             "credentials.toml: security_questions.question_keys: "
             "List should have at least 10 items, not 9",
