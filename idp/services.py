@@ -84,12 +84,13 @@ def build_services(
     )
     tokens = TokenStore(session, clock, policies.oidc.tokens)
     outbox = Outbox(session, clock)
-    registration = _registration_services(
-        session, clock, policies, settings, (audit, accounts, hasher, outbox)
+    # One signer for every emailed link (purposes are salted apart inside it).
+    links = EmailLinks(
+        SignedLinks(settings.secret_key, clock), policies.lifecycle.registration, settings.issuer
     )
-    recovery = _recovery_services(
-        session, clock, policies, settings, (audit, accounts, hasher, outbox)
-    )
+    shared = (audit, accounts, hasher, outbox, links)
+    registration = _registration_services(session, clock, policies, settings, shared)
+    recovery = _recovery_services(session, clock, policies, settings, shared)
     return Services(
         policies=policies,
         audit=audit,
@@ -102,6 +103,7 @@ def build_services(
         consent=ConsentService(session, clock, audit, tokens),
         claims=ClaimsService(session, policies.claims),
         outbox=outbox,
+        links=links.signer,
         **registration,
         **recovery,
     )
@@ -112,24 +114,22 @@ def _recovery_services(
     clock: Clock,
     policies: Policies,
     settings: Settings,
-    shared: tuple[AuditLog, AccountService, SecretHasher, Outbox],
+    shared: tuple[AuditLog, AccountService, SecretHasher, Outbox, EmailLinks],
 ) -> dict[str, Any]:
     """Security questions, forgot and change password, and their emails."""
-    audit, accounts, hasher, outbox = shared
+    audit, accounts, hasher, outbox, email_links = shared
     credentials, key = policies.credentials, settings.secret_key.encode()
     questions = SecurityQuestionService(
         session, clock, credentials.security_questions, hasher, audit
     )
-    links = SignedLinks(settings.secret_key, clock)
     setup = RecoverySetup(
         policy=policies.lifecycle.recovery,
         passwords=credentials.passwords,
-        links=links,
+        links=email_links.signer,
         answers_throttle=FailureThrottle(session, clock, credentials.lockout, key, "recover:"),
         sign_in_throttle=FailureThrottle(session, clock, credentials.lockout, key),
     )
     deps = RecoveryDeps(accounts, hasher, questions, outbox, audit)
-    email_links = EmailLinks(links, policies.lifecycle.registration, settings.issuer)
     minutes = policies.lifecycle.recovery.reset_link_minutes
     return {
         "questions": questions,
@@ -143,27 +143,23 @@ def _registration_services(
     clock: Clock,
     policies: Policies,
     settings: Settings,
-    shared: tuple[AuditLog, AccountService, SecretHasher, Outbox],
+    shared: tuple[AuditLog, AccountService, SecretHasher, Outbox, EmailLinks],
 ) -> dict[str, Any]:
     """Activation keys, registration, its emails, provisioning and the lifecycle jobs."""
-    audit, accounts, hasher, outbox = shared
-    links = SignedLinks(settings.secret_key, clock)
+    audit, accounts, hasher, outbox, email_links = shared
     access = GuardianAccess(session, policies.rollout)
     policy = policies.lifecycle.registration
     keys = ActivationKeyService(session, clock, policy, access, audit)
     throttle = FailureThrottle(
         session, clock, policies.credentials.lockout, settings.secret_key.encode(), "register:"
     )
-    setup = RegistrationSetup(policy, policies.credentials.passwords, throttle, links)
+    setup = RegistrationSetup(policy, policies.credentials.passwords, throttle, email_links.signer)
     return {
-        "links": links,
         "activation_keys": keys,
         "registration": RegistrationService(
             session, clock, setup, (keys, accounts, hasher, outbox, audit)
         ),
-        "registration_messages": RegistrationMessages(
-            session, clock, EmailLinks(links, policy, settings.issuer), audit
-        ),
+        "registration_messages": RegistrationMessages(session, clock, email_links, audit),
         "provisioning": ProvisioningService(session, clock, access, outbox, audit),
         "lifecycle": LifecycleService(session, clock, policy, accounts, audit),
     }

@@ -93,7 +93,7 @@ class RegistrationMessages:
             return None
         token = self._links.make(account.id, VERIFY_PURPOSE)
         return {
-            **self._greeting(account),
+            **greeting(self._session, account),
             "verify_url": f"{self._base_url}/verify-email?token={token}",
             "link_hours": self._policy.email_link_hours,
         }
@@ -103,7 +103,7 @@ class RegistrationMessages:
         account = self._account(message)
         if account is None or account.state != AccountState.ACTIVE:
             return None
-        return {**self._greeting(account), "sign_in_url": f"{self._base_url}/sign-in"}
+        return {**greeting(self._session, account), "sign_in_url": f"{self._base_url}/sign-in"}
 
     def prepare_username_reminder(self, message: OutboxMessage) -> Mapping[str, Any] | None:
         """The username of the live account holding this address, at most once per window."""
@@ -117,7 +117,7 @@ class RegistrationMessages:
         if account is None or self._reminded_recently(account):
             return None
         self._audit.record(REMINDER_SENT, subject_id=account.id)
-        return {**self._greeting(account), "sign_in_url": f"{self._base_url}/sign-in"}
+        return {**greeting(self._session, account), "sign_in_url": f"{self._base_url}/sign-in"}
 
     def _account(self, message: OutboxMessage) -> Account | None:
         if message.account_id is None:
@@ -126,9 +126,6 @@ class RegistrationMessages:
         if account is None or account.email is None:
             return None
         return account
-
-    def _greeting(self, account: Account) -> dict[str, Any]:
-        return greeting(self._session, account)
 
     def _reminded_recently(self, account: Account) -> bool:
         """A reminder was really sent (not skipped) to this account within the window."""

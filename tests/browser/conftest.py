@@ -6,11 +6,15 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from idp.config import Settings
+from tests.smtp import free_port
 
 CHROMIUM = os.environ.get("IDP_TEST_CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags chromium keeps calling out to a closed network.
@@ -54,6 +58,29 @@ def live_server(app: Flask) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    thread.join(timeout=10)
+
+
+# The port of the `dev_server` tests: the issuer names it, so emailed links lead back.
+DEV_PORT = free_port()
+
+
+@pytest.fixture
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """`dev_server` tests run in development (mail goes to /dev/mailbox) at DEV_PORT."""
+    if request.node.get_closest_marker("dev_server") is None:
+        return settings
+    return replace(settings, env="development", issuer=f"http://127.0.0.1:{DEV_PORT}")
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[str]:
+    """The app on DEV_PORT, the port its issuer names."""
+    httpd = make_server("127.0.0.1", DEV_PORT, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{DEV_PORT}"
+    httpd.shutdown()
     thread.join(timeout=10)
 
 

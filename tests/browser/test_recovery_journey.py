@@ -5,22 +5,15 @@ questions, changes it again in Preferences and saves what the school contacts th
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
 from idp.cli import main
-from idp.config import Settings
 from idp.services import Services
 from tests.builders import DEFAULT_PASSWORD, make_account
-from tests.smtp import free_port
 
-PORT = free_port()
 QUESTIONS = (
     ("first_pet_name", "biscuit"),
     ("birth_city", "hargeisa"),
@@ -30,21 +23,7 @@ RECOVERED = "a long walk by the river"
 CHANGED = "tea with cardamom and honey"
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """Development settings (mail to the development mailbox); issuer = the server."""
-    return replace(settings, env="development", issuer=f"http://127.0.0.1:{PORT}")
-
-
-@pytest.fixture
-def server(app: Flask) -> Iterator[str]:
-    """The app on the port the issuer names, so emailed links lead back to it."""
-    httpd = make_server("127.0.0.1", PORT, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{PORT}"
-    httpd.shutdown()
-    thread.join(timeout=10)
+pytestmark = pytest.mark.dev_server
 
 
 def _sign_in(page: Page, server: str, password: str) -> None:

@@ -5,26 +5,19 @@ the live username check, the confirmation link read from the development mailbox
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
 from idp.accounts.models import AccountKind
 from idp.cli import main
-from idp.config import Settings
 from idp.extensions import db
 from idp.services import Services
 from idp.staff.models import StaffAssignment
 from tests.builders import enroll, make_account, make_person, make_school, relate
-from tests.smtp import free_port
 
 PASSWORD = "maple syrup on pancakes"
-PORT = free_port()
 QUESTIONS = (
     ("first_pet_name", "biscuit"),
     ("birth_city", "hargeisa"),
@@ -32,21 +25,7 @@ QUESTIONS = (
 )
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """Development settings (no SMTP host: the development mailbox), issuer = the server."""
-    return replace(settings, env="development", issuer=f"http://127.0.0.1:{PORT}")
-
-
-@pytest.fixture
-def server(app: Flask) -> Iterator[str]:
-    """The app on the port the issuer names, so emailed links lead back to it."""
-    httpd = make_server("127.0.0.1", PORT, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{PORT}"
-    httpd.shutdown()
-    thread.join(timeout=10)
+pytestmark = pytest.mark.dev_server
 
 
 def _key_for_a_new_guardian(app: Flask, services: Services) -> str:
