@@ -80,6 +80,7 @@ def _wire_oidc(app: Flask, services: Any, session: Session, clock: Clock) -> Non
     logout = LogoutService(deps, services.sso, services.outbox, services.audit)
     app.extensions["idp.logout"] = logout
     services.recovery.connect_logout(logout.end_access)
+    services.restrictions.connect_logout(logout.end_access)
     server.scopes_supported = services.claims.supported_scopes()
     app.extensions["idp.oidc"] = server
     app.extensions["idp.discovery"] = build_discovery(

@@ -33,6 +33,7 @@ from idp.registration.messages import EmailLinks, RegistrationMessages
 from idp.registration.provisioning import ProvisioningService
 from idp.registration.service import RegistrationService, RegistrationSetup
 from idp.roster.access import GuardianAccess
+from idp.roster.restrictions import RestrictionService
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Services:
     questions: SecurityQuestionService
     recovery: RecoveryService
     recovery_messages: RecoveryMessages
+    restrictions: RestrictionService
 
     def mail_preparers(self) -> dict[str, Any]:
         """Every email template's preparer, for the outbox mailer."""
@@ -101,9 +103,12 @@ def build_services(
         tokens=tokens,
         sso=SsoSessionService(session, clock, policies.oidc.sessions),
         consent=ConsentService(session, clock, audit, tokens),
-        claims=ClaimsService(session, policies.claims),
+        claims=ClaimsService(
+            session, policies.claims, GuardianAccess(session, policies.rollout), clock
+        ),
         outbox=outbox,
         links=links.signer,
+        restrictions=RestrictionService(session, clock, audit),
         **registration,
         **recovery,
     )

@@ -13,6 +13,7 @@ from idp.credentials.models import SecurityAnswer
 from idp.extensions import db
 from idp.roster.models import Enrollment, Person, Relationship, School
 from idp.services import Services
+from idp.staff.models import StaffAssignment
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 _counter = {"n": 0}
@@ -117,6 +118,23 @@ def add_security_answers(services: Services, account: Account) -> None:
                 created_at=now,
             )
         )
+
+
+def make_staff(
+    services: Services,
+    school: School | None,
+    username: str = "secretary1",
+    role: str = "secretary",
+) -> Account:
+    """An active staff account assigned to `school` (district-wide when None), committed."""
+    staff = make_account(services, username, f"{username}@example.org", kind=AccountKind.STAFF)
+    db.session.add(
+        StaffAssignment(
+            account_id=staff.id, school_id=school.id if school else None, role=role
+        )
+    )
+    db.session.commit()
+    return staff
 
 
 def csrf_token(html: str) -> str:

@@ -7,9 +7,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from idp.accounts.models import Account
+from idp.accounts.models import Account, AccountKind
 from idp.accounts.preferences import has_contact_preferences
+from idp.clock import Clock
 from idp.policy import ClaimsPolicy
+from idp.roster.access import GuardianAccess, VisibleStudent
 from idp.roster.models import Person
 
 ClaimSource = Callable[[Account, Person | None], Any]
@@ -47,12 +49,58 @@ _PRODUCERS: dict[str, ClaimSource] = {
 }
 
 
-class ClaimsService:
-    """Builds the claims for an account from the scopes a token carries (claims.toml)."""
+def _student_entry(visible: VisibleStudent) -> dict[str, Any]:
+    """One student as the portal apps receive it (the claim contract in DESIGN.md 6)."""
+    student = visible.student
+    entry: dict[str, Any] = {
+        "id": student.sis_person_id,
+        "given_name": student.given_name,
+        "family_name": student.family_name,
+        "birthdate": student.birth_date.isoformat() if student.birth_date else None,
+        "school_id": visible.school_sis_id,
+        "school_name": visible.school_name,
+        "grade": visible.grade,
+    }
+    if visible.relationship_kind != "self":
+        entry["relationship"] = visible.relationship_kind
+    return {key: value for key, value in entry.items() if value is not None}
 
-    def __init__(self, session: Session, policy: ClaimsPolicy) -> None:
+
+class ClaimsService:
+    """Builds the claims for an account from the scopes a token carries (claims.toml).
+
+    Roster claims are read from the database each time a token or userinfo answer is built,
+    so a restriction, an import or a school opening shows on the app's next userinfo call.
+    """
+
+    def __init__(
+        self, session: Session, policy: ClaimsPolicy, access: GuardianAccess, clock: Clock
+    ) -> None:
         self._session = session
         self._policy = policy
+        self._access = access
+        self._clock = clock
+        self._producers: dict[str, ClaimSource] = {
+            **_PRODUCERS,
+            "students": self._students,
+            "student": self._student,
+        }
+
+    def _students(self, account: Account, person: Person | None) -> list[dict[str, Any]] | None:
+        # DESIGN.md 6: guardians only; oldest first; restricted/closed-school children never.
+        if account.kind != AccountKind.GUARDIAN or person is None:
+            return None
+        visible = self._access.visible_students(person, self._clock.now().date())
+        return [_student_entry(student) for student in visible]
+
+    def _student(self, account: Account, person: Person | None) -> dict[str, Any] | None:
+        # claims.toml [student_claim] is_released_to_students.
+        if account.kind != AccountKind.STUDENT or person is None:
+            return None
+        if not self._policy.student_claim.is_released_to_students:
+            return None
+        enrolment = self._access.enrolment(person, self._clock.now().date())
+        return _student_entry(enrolment) if enrolment else None
 
     def user_info(
         self,
@@ -70,7 +118,7 @@ class ClaimsService:
             person = self._session.get(Person, account.person_id)
         claims: dict[str, Any] = {}
         for name in sorted(names):
-            producer = _PRODUCERS.get(name)
+            producer = self._producers.get(name)
             value = producer(account, person) if producer else None
             if value is not None:
                 claims[name] = value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import RELEASED_STATES, Account, AccountKind, AccountState
@@ -25,8 +25,8 @@ from idp.registration.errors import (
 )
 from idp.registration.models import ID_TYPES, ActivationKey
 from idp.roster.access import GuardianAccess, GuardianStanding
-from idp.roster.models import Enrollment, Person
-from idp.staff.models import StaffAssignment
+from idp.roster.models import Person
+from idp.staff.access import authorized_staff
 
 
 @dataclass(frozen=True)
@@ -108,22 +108,8 @@ class ActivationKeyService:
 
     def _staff_allowed(self, username: str, student_ids: tuple[int, ...]) -> Account:
         """An active staff account assigned district-wide or to one of the students' schools."""
-        staff = self._session.execute(
-            select(Account).where(
-                func.lower(Account.username) == username.strip().lower(),
-                Account.kind == AccountKind.STAFF,
-            )
-        ).scalar_one_or_none()
-        if staff is None or not staff.is_active:
-            raise StaffNotAllowedError
-        schools = select(Enrollment.school_id).where(
-            Enrollment.person_id.in_(student_ids), Enrollment.is_active.is_(True)
-        )
-        assignment = select(StaffAssignment.id).where(
-            StaffAssignment.account_id == staff.id,
-            (StaffAssignment.role == "district_admin") | StaffAssignment.school_id.in_(schools),
-        )
-        if self._session.execute(assignment.limit(1)).first() is None:
+        staff = authorized_staff(self._session, username, student_ids)
+        if staff is None:
             raise StaffNotAllowedError
         return staff
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session, aliased
 
 from idp.policy import RolloutPolicy
 from idp.roster.models import Enrollment, Person, Relationship, School
@@ -24,6 +24,17 @@ class GuardianStanding:
     has_legal_relationship: bool
     has_unrestricted_relationship: bool
     visible_student_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class VisibleStudent:
+    """One student a guardian may see, with what the `students` claim tells about them."""
+
+    student: Person
+    relationship_kind: str
+    school_sis_id: str
+    school_name: str
+    grade: str | None
 
 
 class GuardianAccess:
@@ -56,20 +67,74 @@ class GuardianAccess:
         """The Person ids of the students this guardian may see on the day `on`."""
         return self.standing(person, on).visible_student_ids
 
+    def visible_students(self, person: Person, on: date) -> list[VisibleStudent]:
+        """The students this guardian may see on the day `on`, oldest first (the `students`
+        claim: the portal opens on the oldest child). One entry per student; a student
+        enrolled in two open schools is listed once, at the school first by SIS id."""
+        if person.role != "guardian" or not person.is_active:
+            return []
+        student = aliased(Person)
+        query = (
+            select(student, Relationship.kind, School.sis_id, School.name, Enrollment.grade)
+            .join(Relationship, Relationship.student_id == student.id)
+            .join(Enrollment, Enrollment.person_id == student.id)
+            .join(School, School.id == Enrollment.school_id)
+            .where(
+                Relationship.guardian_id == person.id,
+                Relationship.is_active.is_(True),
+                Relationship.is_legal_guardian.is_(True),
+                Relationship.restricted_at.is_(None),
+                *self._open_enrolment(student, on),
+            )
+            .order_by(
+                student.birth_date.is_(None),
+                student.birth_date,
+                student.family_name,
+                student.given_name,
+                student.sis_person_id,
+                School.sis_id,
+            )
+        )
+        seen: set[int] = set()
+        visible = []
+        for row in self._session.execute(query):
+            if row[0].id not in seen:
+                seen.add(row[0].id)
+                visible.append(VisibleStudent(*row))
+        return visible
+
+    def enrolment(self, student: Person, on: date) -> VisibleStudent | None:
+        """A student's own enrolment in a school open on the day `on` (None: no portal)."""
+        if student.role != "student" or not student.is_active:
+            return None
+        query = (
+            select(School.sis_id, School.name, Enrollment.grade)
+            .join(Enrollment, Enrollment.school_id == School.id)
+            .join(Person, Person.id == Enrollment.person_id)
+            .where(Enrollment.person_id == student.id, *self._open_enrolment(Person, on))
+            .order_by(School.sis_id)
+            .limit(1)
+        )
+        row = self._session.execute(query).first()
+        return VisibleStudent(student, "self", *row) if row else None
+
+    def _open_enrolment(self, student: type[Person], on: date) -> list[ColumnElement[bool]]:
+        """An active student with an active enrolment in a school open on the day `on`."""
+        return [
+            Enrollment.is_active.is_(True),
+            student.is_active.is_(True),
+            School.is_active.is_(True),
+            School.sis_id.in_(sorted(self._rollout.enabled_school_ids(on))),
+        ]
+
     def _in_open_schools(self, student_ids: list[int], on: date) -> tuple[int, ...]:
         if not student_ids:
             return ()
-        open_schools = self._rollout.enabled_school_ids(on)
         query = (
             select(Enrollment.person_id)
             .join(School, School.id == Enrollment.school_id)
             .join(Person, Person.id == Enrollment.person_id)
-            .where(
-                Enrollment.person_id.in_(student_ids),
-                Enrollment.is_active.is_(True),
-                Person.is_active.is_(True),
-                School.sis_id.in_(sorted(open_schools)),
-            )
+            .where(Enrollment.person_id.in_(student_ids), *self._open_enrolment(Person, on))
             .distinct()
             .order_by(Enrollment.person_id)
         )

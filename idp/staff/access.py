@@ -1,0 +1,35 @@
+"""Which staff may act for which students: district admins for all, others for their schools."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from idp.accounts.models import Account, AccountKind
+from idp.roster.models import Enrollment
+from idp.staff.models import StaffAssignment
+
+
+def authorized_staff(session: Session, username: str, student_ids: Iterable[int]) -> Account | None:
+    """The active staff account `username` if it is assigned district-wide or to a school where
+    one of the students is enrolled; None otherwise (unknown, inactive or another school)."""
+    staff = session.execute(
+        select(Account).where(
+            func.lower(Account.username) == username.strip().lower(),
+            Account.kind == AccountKind.STAFF,
+        )
+    ).scalar_one_or_none()
+    if staff is None or not staff.is_active:
+        return None
+    schools = select(Enrollment.school_id).where(
+        Enrollment.person_id.in_(list(student_ids)), Enrollment.is_active.is_(True)
+    )
+    assignment = select(StaffAssignment.id).where(
+        StaffAssignment.account_id == staff.id,
+        (StaffAssignment.role == "district_admin") | StaffAssignment.school_id.in_(schools),
+    )
+    if session.execute(assignment.limit(1)).first() is None:
+        return None
+    return staff
