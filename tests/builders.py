@@ -127,11 +127,9 @@ def make_staff(
     role: str = "secretary",
 ) -> Account:
     """An active staff account assigned to `school` (district-wide when None), committed."""
-    staff = make_account(services, username, f"{username}@example.org", kind=AccountKind.STAFF)
+    staff = make_account(services, username, f"{username}@school.example", kind=AccountKind.STAFF)
     db.session.add(
-        StaffAssignment(
-            account_id=staff.id, school_id=school.id if school else None, role=role
-        )
+        StaffAssignment(account_id=staff.id, school_id=school.id if school else None, role=role)
     )
     db.session.commit()
     return staff

@@ -7,13 +7,12 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 
-from idp.accounts.models import Account, AccountKind
+from idp.accounts.models import Account
 from idp.extensions import db
 from idp.registration.keys import IssuedKey
 from idp.roster.models import Person, School
 from idp.services import Services
-from idp.staff.models import StaffAssignment
-from tests.builders import enroll, make_account, make_person, make_school, relate
+from tests.builders import enroll, make_person, make_school, make_staff, relate
 
 STRONG_PASSWORD = "maple syrup on pancakes"
 
@@ -28,16 +27,6 @@ class Family:
     secretary: Account
 
 
-def make_secretary(services: Services, school: School, username: str = "secretaryes1") -> Account:
-    """An active staff account assigned to one school."""
-    staff = make_account(
-        services, username=username, email=f"{username}@school.example", kind=AccountKind.STAFF
-    )
-    db.session.add(StaffAssignment(account_id=staff.id, school_id=school.id, role="secretary"))
-    db.session.commit()
-    return staff
-
-
 @pytest.fixture
 def family(app: Flask, services: Services) -> Family:
     """A parent (legal guardian) of a student at an open school, and that school's secretary."""
@@ -47,7 +36,7 @@ def family(app: Flask, services: Services) -> Family:
     guardian = make_person("guardian", given_name="Maria", family_name="Lee")
     relate(guardian, student, "parent")
     db.session.commit()
-    return Family(school, student, guardian, make_secretary(services, school))
+    return Family(school, student, guardian, make_staff(services, school, "secretaryes1"))
 
 
 def issue_key(services: Services, family: Family) -> IssuedKey:

@@ -18,8 +18,8 @@ from idp.registration.models import ActivationKey
 from idp.roster.models import Relationship
 from idp.services import Services
 from idp.staff.models import StaffAssignment
-from tests.builders import enroll, make_account, make_person, make_school, relate
-from tests.integration.registration.conftest import Family, issue_key, make_secretary
+from tests.builders import enroll, make_account, make_person, make_school, make_staff, relate
+from tests.integration.registration.conftest import Family, issue_key
 
 
 def _key_count() -> int:
@@ -124,7 +124,7 @@ def test_only_legal_guardians_of_students_at_open_schools_get_a_key(
 
 
 def test_staff_of_another_school_cannot_issue(services: Services, family: Family) -> None:
-    other = make_secretary(services, make_school("DEMO-MS1", "Riverside Middle"), "secretaryms1")
+    other = make_staff(services, make_school("DEMO-MS1", "Riverside Middle"), "secretaryms1")
 
     with pytest.raises(errors.StaffNotAllowedError):
         services.activation_keys.issue(family.guardian.sis_person_id, other.username or "", "other")
