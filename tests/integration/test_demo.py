@@ -314,3 +314,25 @@ def test_cli_text_is_headed_as_demo_data(app: Flask) -> None:
     assert result.output.startswith("DEMO DATA:")
     assert "DemoParent1" in result.output
     assert DEMO_PASSWORD in result.output
+
+
+def test_demo_parent_sees_three_children_oldest_first_in_the_students_claim(
+    services: Services, summary: DemoSummary
+) -> None:
+    claims = services.claims.user_info(_account("DemoParent1"), "openid students")
+
+    students = claims["students"]
+    assert [student["given_name"] for student in students] == [
+        student["given_name"] for student in sorted(students, key=lambda s: s["birthdate"])
+    ]
+    assert len(students) == 3
+    assert len({student["school_id"] for student in students}) == 3
+
+
+def test_demo_restricted_parent_does_not_see_the_restricted_child(
+    services: Services, summary: DemoSummary
+) -> None:
+    claims = services.claims.user_info(_account("DemoParent7"), "openid students")
+
+    assert [student["given_name"] for student in claims["students"]] != []
+    assert "Noah" not in [student["given_name"] for student in claims["students"]]
