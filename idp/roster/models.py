@@ -21,6 +21,8 @@ class School(db.Model):  # type: ignore[name-defined,misc]  # Flask-SQLAlchemy's
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sis_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # The OneRoster sourcedId of the last import (enrolments refer to schools by it).
+    sourced_id: Mapped[str | None] = mapped_column(String(255), index=True)
     name: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(default=True)
 
