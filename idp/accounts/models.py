@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -98,8 +99,26 @@ class Account(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     state_changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_activity_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    # lifecycle.toml warn_before_*: when each inactivity warning was queued (once per idle period).
+    disable_warned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    delete_warned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     @property
     def is_active(self) -> bool:
         """True when the account may sign in."""
         return self.state == AccountState.ACTIVE
+
+
+class ReservedUsername(db.Model):  # type: ignore[name-defined,misc]
+    """A deleted account's username, kept from reuse as a SHA-256 of its lower-case form
+    (accounts.toml is_reserved_after_deletion): the name itself is purged with the account."""
+
+    __tablename__ = "reserved_username"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reserved_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+def username_digest(username: str) -> str:
+    """The reserved-username key: SHA-256 of the lower-case, stripped username."""
+    return hashlib.sha256(username.strip().lower().encode()).hexdigest()

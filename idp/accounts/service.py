@@ -23,7 +23,15 @@ from idp.accounts.errors import (
     UsernameInvalidError,
     UsernameTakenError,
 )
-from idp.accounts.models import LOCALES, RELEASED_STATES, Account, AccountKind, AccountState
+from idp.accounts.models import (
+    LOCALES,
+    RELEASED_STATES,
+    Account,
+    AccountKind,
+    AccountState,
+    ReservedUsername,
+    username_digest,
+)
 from idp.audit.service import AuditLog
 from idp.clock import Clock
 from idp.errors import DomainError
@@ -117,8 +125,11 @@ class AccountService:
         return self._session.execute(query).scalar_one_or_none()
 
     def is_username_taken(self, username: str) -> bool:
-        """True if any account (in any state) holds this username, compared without case."""
-        return self.find_by_username(username) is not None
+        """True if any account (in any state) holds this username, compared without case, or a
+        deleted account held it and the policy reserves it."""
+        if self.find_by_username(username) is not None:
+            return True
+        return self._session.get(ReservedUsername, username_digest(username)) is not None
 
     def is_email_in_use(self, email: str) -> bool:
         """True if a live account holds this email, compared without case."""

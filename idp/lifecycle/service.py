@@ -1,55 +1,198 @@
-"""Account lifecycle jobs (DESIGN.md section 4), run by `idp worker` with an `as_of` time.
+"""Account lifecycle (DESIGN.md section 4): the daily sweep, revalidation, staff cancellation.
 
-Each job gives the same result when run twice with the same `as_of`.
+Jobs take an `as_of` time and give the same result when run twice with the same value.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from idp.accounts.models import Account, AccountState
+from idp.accounts.links import SignedLinks
+from idp.accounts.models import RELEASED_STATES, Account, AccountKind, AccountState
 from idp.accounts.service import AccountService
+from idp.audit.models import AuditEvent
 from idp.audit.service import AuditLog
 from idp.clock import Clock
+from idp.credentials.models import SecurityAnswer
+from idp.lifecycle import errors
+from idp.lifecycle.messages import (
+    REVALIDATE_EMAIL,
+    REVALIDATE_PURPOSE,
+    disabled_mark,
+    send_revalidate_email,
+)
+from idp.lifecycle.purge import AccountPurge
+from idp.lifecycle.sweep import SWEEP_EVENT, InactivitySweep, SweepReport
 from idp.notifications.models import OutboxMessage
-from idp.policy import RegistrationPolicy
+from idp.notifications.outbox import Outbox
+from idp.policy import LifecyclePolicy, UsernamePolicy
 from idp.registration.messages import VERIFY_EMAIL
 from idp.registration.models import ActivationKey
+from idp.roster.models import Enrollment, Relationship
+from idp.staff.access import authorized_staff
+
+EndAccess = Callable[..., None]  # LogoutService.end_access(account, reason, ...)
+REVALIDATE_INTERVAL_MINUTES = 10  # at most one revalidation email per account in this window
+CANCEL_REASON_MAX_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class LifecycleDeps:
+    """The services lifecycle jobs work through."""
+
+    accounts: AccountService
+    audit: AuditLog
+    outbox: Outbox
+    links: SignedLinks
 
 
 class LifecycleService:
-    """Removes registrations whose email was never confirmed (more rules come with issue 7)."""
+    """Sweeps idle accounts, brings disabled ones back, cancels on the school's word."""
 
     def __init__(
         self,
         session: Session,
         clock: Clock,
-        policy: RegistrationPolicy,
-        accounts: AccountService,
-        audit: AuditLog,
+        policy: LifecyclePolicy,
+        usernames: UsernamePolicy,
+        deps: LifecycleDeps,
     ) -> None:
         self._session = session
         self._clock = clock
         self._policy = policy
-        self._accounts = accounts
-        self._audit = audit
+        self._accounts = deps.accounts
+        self._audit = deps.audit
+        self._outbox = deps.outbox
+        self._links = deps.links
+        purge = AccountPurge(session, usernames)
+        self._sweep = InactivitySweep(session, policy.inactivity, purge, deps.audit)
+        self._end_access: EndAccess | None = None
+
+    def connect_logout(self, end_access: EndAccess) -> None:
+        """Wire the OIDC `end_access` path (built after the services, with the OIDC server)."""
+        self._end_access = end_access
+
+    def sweep(self, as_of: datetime | None = None, *, dry_run: bool = False) -> SweepReport:
+        """Every due transition as of `as_of`, in one transaction: committed, or rolled back
+        after counting when `dry_run`."""
+        as_of = as_of or self._clock.now()
+        try:
+            report = self._sweep.run(as_of)
+            removed = self._remove_unconfirmed(as_of)
+        except BaseException:
+            self._session.rollback()
+            raise
+        if dry_run:
+            self._session.rollback()
+        else:
+            self._session.commit()
+        return SweepReport(
+            report.deleted, report.delete_warned, report.disabled, report.disable_warned, removed
+        )
+
+    def sweep_if_due(self, now: datetime | None = None) -> SweepReport | None:
+        """The daily sweep for `idp worker`: run it unless one ran in the last 24 hours (any
+        worker's; two that start together are safe, the sweep being idempotent)."""
+        now = now or self._clock.now()
+        last = select(func.max(AuditEvent.occurred_at)).where(AuditEvent.event == SWEEP_EVENT)
+        ran_at = self._session.execute(last).scalar_one_or_none()
+        self._session.rollback()
+        if ran_at is not None and ran_at > now - timedelta(days=1):
+            return None
+        return self.sweep(now)
 
     def remove_unconfirmed(self, as_of: datetime | None = None) -> int:
-        """`pending_email --link expired + grace--> removed`: free the username and email, and
-        give the activation key back if it is still valid. Returns how many were removed."""
-        as_of = as_of or self._clock.now()
-        lifetime = timedelta(hours=self._policy.email_link_hours)
-        grace = timedelta(days=self._policy.pending_email_grace_days)
+        """`pending_email --link expired + grace--> removed`, committed; how many."""
+        removed = self._remove_unconfirmed(as_of or self._clock.now())
+        self._session.commit()
+        return removed
+
+    def request_revalidation(self, account: Account) -> None:
+        """A disabled account's owner signed in with the right password: email a link that
+        turns it back on (at most one per REVALIDATE_INTERVAL_MINUTES), and commit."""
+        if account.state != AccountState.DISABLED or account.email is None:
+            return
+        since = self._clock.now() - timedelta(minutes=REVALIDATE_INTERVAL_MINUTES)
+        recent = select(OutboxMessage.id).where(
+            OutboxMessage.account_id == account.id,
+            OutboxMessage.template == REVALIDATE_EMAIL,
+            OutboxMessage.created_at >= since,
+        )
+        if self._session.execute(recent.limit(1)).first() is None:
+            send_revalidate_email(self._outbox, account)
+            self._audit.record("lifecycle:revalidation:requested", subject_id=account.id)
+        self._session.commit()
+
+    def revalidate(self, token: str) -> Account:
+        """Follow a revalidation link: the disabled account is active again (committed)."""
+        hours = self._policy.registration.email_link_hours
+        reading = self._links.read(token, REVALIDATE_PURPOSE, hours * 3600)
+        if reading is None:
+            raise errors.RevalidationLinkInvalidError
+        account = self._session.get(Account, reading.account_id, with_for_update=True)
+        if account is None or account.email is None:
+            raise errors.RevalidationLinkInvalidError
+        if account.state != AccountState.DISABLED or reading.bound_to != disabled_mark(account):
+            raise errors.RevalidationLinkUsedError
+        if reading.is_expired:
+            raise errors.RevalidationLinkExpiredError
+        now = self._clock.now()
+        account.state, account.state_changed_at = AccountState.ACTIVE, now
+        account.email_verified_at = now
+        account.last_activity_at = now  # confirming the email is activity: a new idle period
+        self._audit.record("lifecycle:account:revalidated", subject_id=account.id)
+        self._session.commit()
+        return account
+
+    def cancel(self, username: str, staff_username: str, reason: str) -> Account:
+        """`any --school cancels--> cancelled`: access ends at once and the email is free to
+        register again from the start (new Person ID check and key). Commits."""
+        cleaned = " ".join(reason.split())
+        if not cleaned or len(cleaned) > CANCEL_REASON_MAX_LENGTH:
+            raise errors.CancelReasonRequiredError(max_length=CANCEL_REASON_MAX_LENGTH)
+        account = self._accounts.find_by_username(username) if username.strip() else None
+        if account is None or account.state in RELEASED_STATES:
+            raise errors.AccountNotFoundError
+        staff = authorized_staff(self._session, staff_username, self._students_of(account))
+        if staff is None or account.kind == AccountKind.STAFF:
+            raise errors.CancelNotAllowedError
+        account.state, account.state_changed_at = AccountState.CANCELLED, self._clock.now()
+        account.password_hash = None
+        self._session.execute(delete(SecurityAnswer).where(SecurityAnswer.account_id == account.id))
+        if self._end_access is not None:
+            self._end_access(account, "cancelled")
+        self._audit.record(
+            "lifecycle:account:cancelled", actor_id=staff.id, subject_id=account.id, reason=cleaned
+        )
+        self._session.commit()
+        return account
+
+    def _students_of(self, account: Account) -> list[int]:
+        """The roster students whose schools' staff may act on this account."""
+        if account.person_id is None:
+            return []
+        if account.kind == AccountKind.STUDENT:
+            return [account.person_id]
+        query = select(Relationship.student_id).where(Relationship.guardian_id == account.person_id)
+        enrolled = select(Enrollment.person_id).where(Enrollment.person_id.in_(query))
+        return list(self._session.execute(enrolled).scalars())
+
+    def _remove_unconfirmed(self, as_of: datetime) -> int:
+        """Free the username and email of registrations never confirmed, and give a still
+        valid activation key back."""
+        lifetime = timedelta(hours=self._policy.registration.email_link_hours)
+        grace = timedelta(days=self._policy.registration.pending_email_grace_days)
         removed = 0
         for account in self._session.execute(self._overdue(as_of - lifetime - grace)).scalars():
             self._release_key(account, as_of)
             self._accounts.purge_unconfirmed(account)
             self._audit.record("lifecycle:account:removed", subject_id=account.id)
             removed += 1
-        self._session.commit()
         return removed
 
     def _overdue(self, cutoff: datetime) -> Select[Account]:

@@ -37,6 +37,21 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "username": "maria.garcia7",
         "sign_in_url": "https://id.district.example/sign-in",
     },
+    "inactivity_disable_warning": {
+        "username": "maria.garcia7",
+        "sign_in_url": "https://id.district.example/sign-in",
+        "on_date": "3 March 2027",
+    },
+    "inactivity_delete_warning": {
+        "username": "maria.garcia7",
+        "sign_in_url": "https://id.district.example/sign-in",
+        "on_date": "3 March 2027",
+    },
+    "revalidate_email": {
+        "username": "maria.garcia7",
+        "revalidate_url": "https://id.district.example/revalidate?token=abc",
+        "link_hours": 48,
+    },
 }
 
 
@@ -74,8 +89,11 @@ def _context(template: str, display_name: str = "Maria") -> dict[str, Any]:
 def test_the_renderer_knows_the_shipped_emails(renderer: MessageRenderer) -> None:
     assert renderer.template_names() == (
         "account_ready",
+        "inactivity_delete_warning",
+        "inactivity_disable_warning",
         "password_changed",
         "password_reset",
+        "revalidate_email",
         "username_reminder",
         "verify_email",
     )

@@ -1,0 +1,108 @@
+"""Lifecycle emails: inactivity warnings and the link that turns a disabled account back on.
+
+Rows hold only the account id; dates and links are made when the message is sent. A warning
+to someone who signed in after it was queued is not sent at all: it would be wrong by then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from babel.dates import format_date
+from sqlalchemy.orm import Session
+
+from idp.accounts.models import Account, AccountState
+from idp.lifecycle.sweep import DELETE_WARNING, DISABLE_WARNING, idle_since
+from idp.notifications.models import OutboxMessage
+from idp.notifications.outbox import Outbox
+from idp.policy import InactivityPolicy
+from idp.registration.messages import EmailLinks, greeting
+
+REVALIDATE_EMAIL = "revalidate_email"
+REVALIDATE_PURPOSE = "revalidate_email"
+
+
+def send_revalidate_email(outbox: Outbox, account: Account) -> None:
+    """Queue the "turn your account back on" message (its link is made at sending time)."""
+    assert account.email is not None  # noqa: S101 - only accounts with an email are sent one
+    outbox.enqueue(
+        REVALIDATE_EMAIL, account.email, {}, locale=account.locale, account_id=account.id
+    )
+
+
+def disabled_mark(account: Account) -> str:
+    """What a revalidation link is bound to: this disabling, not an earlier one."""
+    return str(int(account.state_changed_at.timestamp()))
+
+
+class LifecycleMessages:
+    """Preparers for the outbox mailer: each message's context, or None to skip it."""
+
+    def __init__(self, session: Session, links: EmailLinks, policy: InactivityPolicy) -> None:
+        self._session = session
+        self._links = links
+        self._policy = policy
+        self._base_url = links.base_url.rstrip("/")
+
+    def preparers(self) -> dict[str, Any]:
+        """Template name -> preparer, for the mailer."""
+        return {
+            DISABLE_WARNING: self.prepare_disable_warning,
+            DELETE_WARNING: self.prepare_delete_warning,
+            REVALIDATE_EMAIL: self.prepare_revalidate_email,
+        }
+
+    def prepare_disable_warning(self, message: OutboxMessage) -> Mapping[str, Any] | None:
+        """The day the account will be turned off, while that is still what will happen."""
+        account = self._account(message)
+        if account is None or account.state != AccountState.ACTIVE:
+            return None
+        return self._warning(account, message, self._policy.disable_after_days)
+
+    def prepare_delete_warning(self, message: OutboxMessage) -> Mapping[str, Any] | None:
+        """The day the account will be deleted, while that is still what will happen."""
+        account = self._account(message)
+        if account is None or account.state not in (AccountState.ACTIVE, AccountState.DISABLED):
+            return None
+        # The sweep deletes no earlier than warn_before_delete_days after the warning.
+        by_idle = idle_since(account) + timedelta(days=self._policy.delete_after_days)
+        by_warning = message.created_at + timedelta(days=self._policy.warn_before_delete_days)
+        return self._warning_on(account, message, max(by_idle, by_warning))
+
+    def prepare_revalidate_email(self, message: OutboxMessage) -> Mapping[str, Any] | None:
+        """A fresh signed link, while the account is still disabled."""
+        account = self._account(message)
+        if account is None or account.state != AccountState.DISABLED:
+            return None
+        token = self._links.signer.make(account.id, REVALIDATE_PURPOSE, disabled_mark(account))
+        return {
+            **greeting(self._session, account),
+            "revalidate_url": f"{self._base_url}/revalidate?token={token}",
+            "link_hours": self._links.policy.email_link_hours,
+        }
+
+    def _warning(
+        self, account: Account, message: OutboxMessage, after_days: int
+    ) -> Mapping[str, Any] | None:
+        return self._warning_on(account, message, idle_since(account) + timedelta(days=after_days))
+
+    def _warning_on(
+        self, account: Account, message: OutboxMessage, on: datetime
+    ) -> Mapping[str, Any] | None:
+        if idle_since(account) >= message.created_at:
+            return None  # used again since the warning was queued
+        return {
+            **greeting(self._session, account),
+            "on_date": format_date(on.date(), format="long", locale=message.locale),
+            "sign_in_url": f"{self._base_url}/sign-in",
+        }
+
+    def _account(self, message: OutboxMessage) -> Account | None:
+        if message.account_id is None:
+            return None
+        account = self._session.get(Account, message.account_id)
+        if account is None or account.email is None:
+            return None
+        return account

@@ -1,0 +1,223 @@
+"""The daily inactivity sweep (DESIGN.md 4, lifecycle.toml [inactivity]), in set-based SQL.
+
+Order matters: deletion first, then its warning, then disabling, then its warning, so one run
+moves an account at most one step per rule. Every step is an UPDATE whose WHERE clause says
+"due and not done yet" and whose RETURNING clause gives the ids it changed: a second run with
+the same `as_of` changes nothing, and a second sweep running at the same time on PostgreSQL
+re-checks each row it waited for (READ COMMITTED) and skips what the first one did. Messages
+are written in the same transaction as the change that causes them.
+
+"Idle since" is the last activity (sign-in or refresh), or the creation time of an account
+never used. A deletion needs a deletion warning queued at least warn_before_delete_days
+earlier in the same idle period: nobody loses an account without being told first, even
+when the sweep was not run for a while. Disabling is undone by the owner (revalidation), so
+it needs no such guard. Staff accounts are managed by the district and never swept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Update, func, insert, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from idp.accounts.models import Account, AccountKind, AccountState
+from idp.audit.service import AuditLog
+from idp.lifecycle.purge import AccountPurge
+from idp.notifications.models import OutboxMessage
+from idp.oidc.models import OAuthToken, SsoSession
+from idp.policy import InactivityPolicy
+from idp.sqltypes import JsonDocument, UtcDateTime
+
+DISABLE_WARNING = "inactivity_disable_warning"
+DELETE_WARNING = "inactivity_delete_warning"
+SWEEP_EVENT = "lifecycle:sweep:ran"
+CHUNK = 5000  # ids per follow-up statement (well under SQLite's bound-parameter limit)
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """How many accounts each transition moved (or would move, in a dry run)."""
+
+    deleted: int
+    delete_warned: int
+    disabled: int
+    disable_warned: int
+    removed_unconfirmed: int = 0
+
+    def as_line(self) -> str:
+        """One line for the terminal and the worker log."""
+        return (
+            f"deleted {self.deleted}, delete warnings {self.delete_warned},"
+            f" disabled {self.disabled}, disable warnings {self.disable_warned},"
+            f" unconfirmed removed {self.removed_unconfirmed}"
+        )
+
+
+def chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    """`ids` in lists of at most CHUNK."""
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])
+
+
+class InactivitySweep:
+    """Warns, disables and deletes unused accounts as of a given time."""
+
+    def __init__(
+        self, session: Session, policy: InactivityPolicy, purge: AccountPurge, audit: AuditLog
+    ) -> None:
+        self._session = session
+        self._policy = policy
+        self._purge = purge
+        self._audit = audit
+
+    def run(self, as_of: datetime) -> SweepReport:
+        """Apply every due transition in the current transaction (the caller commits)."""
+        policy = self._policy
+        deleted = self._delete(as_of)
+        delete_warned = self._warn(
+            as_of,
+            Account.delete_warned_at,
+            (AccountState.ACTIVE, AccountState.DISABLED),
+            policy.delete_after_days - policy.warn_before_delete_days,
+            DELETE_WARNING,
+        )
+        disabled = self._disable(as_of)
+        disable_warned = self._warn(
+            as_of,
+            Account.disable_warned_at,
+            (AccountState.ACTIVE,),
+            policy.disable_after_days - policy.warn_before_disable_days,
+            DISABLE_WARNING,
+        )
+        report = SweepReport(len(deleted), delete_warned, len(disabled), disable_warned)
+        self._audit.record(
+            SWEEP_EVENT,
+            deleted=report.deleted,
+            delete_warned=report.delete_warned,
+            disabled=report.disabled,
+            disable_warned=report.disable_warned,
+        )
+        return report
+
+    def _swept(self) -> ColumnElement[bool]:
+        """Accounts the inactivity rules apply to (lifecycle.toml is_student_exempt)."""
+        kinds = [AccountKind.GUARDIAN.value]
+        if not self._policy.is_student_exempt:
+            kinds.append(AccountKind.STUDENT.value)
+        return Account.kind.in_(kinds)
+
+    def _delete(self, as_of: datetime) -> list[int]:
+        idle_since = _idle_since()
+        warned_by = as_of - timedelta(days=self._policy.warn_before_delete_days)
+        due = update(Account).where(
+            self._swept(),
+            Account.state.in_([AccountState.ACTIVE, AccountState.DISABLED]),
+            idle_since <= as_of - timedelta(days=self._policy.delete_after_days),
+            Account.delete_warned_at > idle_since,
+            Account.delete_warned_at <= warned_by,
+        )
+        rows = self._returning(
+            due.values(state=AccountState.DELETED, state_changed_at=as_of),
+            Account.id,
+            Account.username,
+        )
+        ids = [row[0] for row in rows]
+        self._purge.purge(ids, [row[1] for row in rows if row[1]], as_of)
+        return ids
+
+    def _disable(self, as_of: datetime) -> list[int]:
+        due = update(Account).where(
+            self._swept(),
+            Account.state == AccountState.ACTIVE,
+            _idle_since() <= as_of - timedelta(days=self._policy.disable_after_days),
+        )
+        ids = [
+            row[0]
+            for row in self._returning(
+                due.values(state=AccountState.DISABLED, state_changed_at=as_of), Account.id
+            )
+        ]
+        for chunk in chunks(ids):
+            # Six idle months outlive every token and SSO session (their absolute lifetimes
+            # are far shorter), so no app holds one to be told about: revoke in bulk.
+            self._session.execute(
+                update(OAuthToken)
+                .where(OAuthToken.account_id.in_(chunk), OAuthToken.revoked_at.is_(None))
+                .values(revoked_at=as_of)
+                .execution_options(synchronize_session=False)
+            )
+            self._session.execute(
+                update(SsoSession)
+                .where(SsoSession.account_id.in_(chunk), SsoSession.ended_at.is_(None))
+                .values(ended_at=as_of)
+                .execution_options(synchronize_session=False)
+            )
+        return ids
+
+    def _warn(
+        self,
+        as_of: datetime,
+        warned_at: Any,
+        states: tuple[AccountState, ...],
+        after_days: int,
+        template: str,
+    ) -> int:
+        """Mark and message accounts idle `after_days` not yet warned in this idle period."""
+        idle_since = _idle_since()
+        due = update(Account).where(
+            self._swept(),
+            Account.state.in_(states),
+            idle_since <= as_of - timedelta(days=after_days),
+            or_(warned_at.is_(None), warned_at <= idle_since),
+        )
+        ids = [row[0] for row in self._returning(due.values({warned_at: as_of}), Account.id)]
+        for chunk in chunks(ids):
+            self._enqueue(chunk, template, as_of)
+        return len(ids)
+
+    def _enqueue(self, ids: list[int], template: str, as_of: datetime) -> None:
+        """One warning per account that has an email (students have none: marked only).
+        The date in the message is worked out when it is sent, and a warning to someone who
+        came back in between is not sent at all (see lifecycle.messages)."""
+        source = select(
+            literal(template),
+            Account.email,
+            Account.locale,
+            literal({}, JsonDocument),
+            Account.id,
+            literal("pending"),
+            literal(0),
+            literal(as_of, UtcDateTime()),
+            literal(as_of, UtcDateTime()),
+        ).where(Account.id.in_(ids), Account.email.is_not(None))
+        columns = [
+            OutboxMessage.template,
+            OutboxMessage.recipient,
+            OutboxMessage.locale,
+            OutboxMessage.context,
+            OutboxMessage.account_id,
+            OutboxMessage.status,
+            OutboxMessage.attempts,
+            OutboxMessage.created_at,
+            OutboxMessage.available_at,
+        ]
+        self._session.execute(insert(OutboxMessage).from_select(columns, source))
+
+    def _returning(self, statement: Update, *columns: Any) -> list[Any]:
+        result = self._session.execute(
+            statement.returning(*columns).execution_options(synchronize_session=False)
+        )
+        return list(result.all())
+
+
+def _idle_since() -> ColumnElement[Any]:
+    return func.coalesce(Account.last_activity_at, Account.created_at)
+
+
+def idle_since(account: Account) -> datetime:
+    """When the account was last used (or created, if never used)."""
+    return account.last_activity_at or account.created_at

@@ -1,0 +1,122 @@
+"""Staff cancellation: access ends at once and the email can register again from the start."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from idp.accounts.models import Account, AccountState
+from idp.audit.models import AuditEvent
+from idp.cli import main
+from idp.credentials.models import SecurityAnswer
+from idp.errors import DomainError
+from idp.extensions import db
+from idp.lifecycle import errors
+from idp.oidc.models import SsoSession
+from idp.services import Services
+from tests.builders import enroll, make_account, make_person, make_school, make_staff, relate
+from tests.integration.lifecycle.conftest import state_of
+
+
+@pytest.fixture
+def guardian(services: Services) -> Account:
+    """parentuser1, parent of a Lakeview Elementary student; secretary1 works there."""
+    school = make_school("DEMO-ES1", "Lakeview Elementary")
+    student = make_person("student")
+    enroll(student, school)
+    person = make_person("guardian", sis_person_id="G-1")
+    relate(person, student)
+    account = make_account(services)
+    account.person_id = person.id
+    make_staff(services, school)
+    db.session.commit()
+    return account
+
+
+def test_cancel_ends_access_and_records_who_and_why(services: Services, guardian: Account) -> None:
+    services.sso.start(guardian, amr=["pwd"], acr=None)
+    db.session.commit()
+
+    services.lifecycle.cancel("ParentUser1", "secretary1", "Guardian asked to close it")
+
+    assert state_of(guardian) == AccountState.CANCELLED
+    assert db.session.execute(select(SsoSession.ended_at)).scalar_one() is not None
+    assert db.session.execute(select(SecurityAnswer)).first() is None
+    event = db.session.execute(
+        select(AuditEvent).where(AuditEvent.event == "lifecycle:account:cancelled")
+    ).scalar_one()
+    assert event.data["reason"] == "Guardian asked to close it"
+    assert event.subject_account_id == guardian.id
+
+
+def test_after_cancellation_the_email_and_person_may_register_again(
+    services: Services, guardian: Account
+) -> None:
+    services.lifecycle.cancel("parentuser1", "secretary1", "Duplicate account")
+
+    again = make_account(services, "parentagain1", "parent1@example.org")
+    again.person_id = guardian.person_id
+    db.session.commit()
+
+    assert services.accounts.is_email_in_use("parent1@example.org")
+    assert services.accounts.is_username_taken("parentuser1")  # usernames are never reused
+
+
+def test_cancelled_guardian_can_get_a_new_activation_key(
+    services: Services, guardian: Account
+) -> None:
+    services.lifecycle.cancel("parentuser1", "secretary1", "Fresh start")
+
+    issued = services.activation_keys.issue("G-1", "secretary1", "drivers_license")
+
+    assert issued.person.sis_person_id == "G-1"
+
+
+@pytest.mark.parametrize(
+    ("username", "staff", "reason", "error"),
+    [
+        ("nobody123", "secretary1", "Why", errors.AccountNotFoundError),
+        ("parentuser1", "secretary2", "Why", errors.CancelNotAllowedError),
+        ("parentuser1", "unknownstaff", "Why", errors.CancelNotAllowedError),
+        ("parentuser1", "secretary1", "  ", errors.CancelReasonRequiredError),
+    ],
+)
+def test_refused_cancellation_changes_nothing(
+    services: Services,
+    guardian: Account,
+    username: str,
+    staff: str,
+    reason: str,
+    error: type[DomainError],
+) -> None:
+    make_staff(services, make_school("DEMO-MS1", "Riverside Middle"), "secretary2")
+
+    with pytest.raises(error):
+        services.lifecycle.cancel(username, staff, reason)
+
+    db.session.rollback()
+    assert state_of(guardian) == AccountState.ACTIVE
+
+
+def test_a_cancelled_account_cannot_be_cancelled_twice(
+    services: Services, guardian: Account
+) -> None:
+    services.lifecycle.cancel("parentuser1", "secretary1", "Once")
+
+    with pytest.raises(errors.AccountNotFoundError):
+        services.lifecycle.cancel("parentuser1", "secretary1", "Twice")
+
+
+def test_cli_cancels_and_reports_refusals(app: Flask, guardian: Account) -> None:
+    runner = app.test_cli_runner()
+    args = ["accounts", "cancel", "--username", "parentuser1", "--reason", "Moved away"]
+
+    refused = runner.invoke(main, [*args, "--staff", "nobodyhere"])
+    done = runner.invoke(main, [*args, "--staff", "secretary1"])
+
+    assert refused.exit_code == 1
+    assert "cancel_not_allowed" in refused.output
+    assert done.exit_code == 0, done.output
+    assert done.output.strip() == f"cancelled {guardian.sub}"
+    assert state_of(guardian) == AccountState.CANCELLED

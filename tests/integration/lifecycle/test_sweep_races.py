@@ -1,0 +1,85 @@
+"""Two sweeps at once on PostgreSQL (real connections): every transition happens once, every
+warning is queued once. A third connection holds one due row locked until both sweeps wait."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, text
+
+from idp.accounts.models import Account, AccountState
+from idp.clock import FrozenClock
+from idp.extensions import db
+from idp.lifecycle.sweep import DISABLE_WARNING, SweepReport
+from idp.notifications.models import OutboxMessage
+from idp.services import Services
+from tests.integration.lifecycle.conftest import idle_account
+
+pytestmark = pytest.mark.postgresql_only
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+    raise AssertionError("condition never became true")
+
+
+def _waiting_on_locks() -> int:
+    with db.engine.connect() as connection:
+        query = text(
+            "SELECT count(DISTINCT l.pid) FROM pg_locks l"
+            " JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE NOT l.granted AND a.datname = current_database()"
+        )
+        return int(connection.execute(query).scalar_one())
+
+
+def test_two_concurrent_sweeps_move_each_account_once(
+    app: Flask, services: Services, clock: FrozenClock
+) -> None:
+    warned = [idle_account(services, clock, 170, f"warnuser{n:02d}") for n in range(5)]
+    disabled = [idle_account(services, clock, 190, f"idleuser{n:02d}") for n in range(5)]
+    as_of = clock.now()
+    reports: list[SweepReport] = []
+    failures: list[BaseException] = []
+
+    def sweep() -> None:
+        try:
+            with app.app_context():
+                reports.append(app.extensions["idp.services"].lifecycle.sweep(as_of))
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+
+    with db.engine.connect() as holder:
+        holder.execute(
+            text("SELECT id FROM account WHERE id = :id FOR UPDATE"), {"id": disabled[0].id}
+        )
+        threads = [threading.Thread(target=sweep) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        _wait_until(lambda: _waiting_on_locks() >= 2)
+        holder.rollback()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert failures == []
+    assert sum(report.disabled for report in reports) == len(disabled)
+    assert sum(report.disable_warned for report in reports) == len(warned)
+    db.session.expire_all()
+    states = select(Account.state, func.count()).group_by(Account.state)
+    assert dict(db.session.execute(states).all()) == {
+        AccountState.ACTIVE: len(warned),
+        AccountState.DISABLED: len(disabled),
+    }
+    per_account = (
+        select(OutboxMessage.account_id, func.count())
+        .where(OutboxMessage.template == DISABLE_WARNING)
+        .group_by(OutboxMessage.account_id)
+    )
+    assert sorted(count for _, count in db.session.execute(per_account)) == [1] * len(warned)
