@@ -7,11 +7,13 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
 ENVIRONMENTS = ("development", "test", "production")
 SMTP_SECURITY = ("starttls", "ssl", "plain")
+BRIDGE_MODES = ("imported", "http")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,6 +35,15 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class BridgeSettings:
+    """How legacy Infinite Campus passwords are checked (README "Infinite Campus bridge")."""
+
+    mode: str = "imported"  # `imported`: hashes loaded by `idp bridge import`; `http`: a URL
+    url: str = ""  # the district's verification URL (mode `http`); https outside development
+    timeout_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the application reads from its environment."""
 
@@ -51,6 +62,7 @@ class Settings:
     session_idle_minutes: int = 60
     session_max_hours: int = 12
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    bridge: BridgeSettings = field(default_factory=BridgeSettings)
 
     @property
     def is_development(self) -> bool:
@@ -100,6 +112,32 @@ def _smtp_from_env(environ: Mapping[str, str]) -> SmtpSettings:
         sender=environ.get("IDP_SMTP_FROM", "").strip() or SmtpSettings.sender,
         timeout_seconds=_int(environ, "IDP_SMTP_TIMEOUT_SECONDS", 10, minimum=1),
     )
+
+
+def _bridge_from_env(environ: Mapping[str, str], env: str) -> BridgeSettings:
+    mode = _choice(environ, "IDP_BRIDGE_MODE", "imported", BRIDGE_MODES)
+    url = environ.get("IDP_BRIDGE_URL", "").strip()
+    raw_timeout = environ.get("IDP_BRIDGE_TIMEOUT_SECONDS", "").strip() or "5"
+    try:
+        timeout = float(raw_timeout)
+    except ValueError:
+        raise ConfigError(
+            f"IDP_BRIDGE_TIMEOUT_SECONDS: expected seconds, got {raw_timeout!r}"
+        ) from None
+    if not 0 < timeout <= 60:
+        raise ConfigError("IDP_BRIDGE_TIMEOUT_SECONDS: must be more than 0 and at most 60")
+    if mode == "http":
+        _check_bridge_url(url, env)
+    return BridgeSettings(mode=mode, url=url, timeout_seconds=timeout)
+
+
+def _check_bridge_url(url: str, env: str) -> None:
+    """The IC password travels to this URL: TLS everywhere but a developer's own machine."""
+    parts = urlsplit(url)
+    if not url or parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError("IDP_BRIDGE_URL: IDP_BRIDGE_MODE=http needs the verification URL")
+    if parts.scheme != "https" and env not in ("development", "test"):
+        raise ConfigError("IDP_BRIDGE_URL: must be an https:// URL outside development")
 
 
 def _development_secret(instance_path: Path, name: str, make: Callable[[], str]) -> str:
@@ -181,4 +219,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         session_idle_minutes=_int(environ, "IDP_SESSION_IDLE_MINUTES", 60, minimum=1),
         session_max_hours=_int(environ, "IDP_SESSION_MAX_HOURS", 12, minimum=1),
         smtp=_smtp_from_env(environ),
+        bridge=_bridge_from_env(environ, env),
     )

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from idp.extensions import db
 from idp.sqltypes import UtcDateTime
 
-LEGACY_SCHEMES = ("bcrypt", "pbkdf2_sha256", "pbkdf2_sha1", "salted_sha256")
+# The hash formats of idp/bridge/rules.py; `remote` marks a credential first seen through the
+# district's verification URL (IDP_BRIDGE_MODE=http), which keeps no hash (verifier "").
+LEGACY_SCHEMES = ("bcrypt", "pbkdf2_sha256", "pbkdf2_sha1", "salted_sha256", "remote")
 
 
 class LegacyCredential(db.Model):  # type: ignore[name-defined,misc]  # Flask-SQLAlchemy's base

@@ -7,7 +7,7 @@ sent, so no live token ever rests in the database, and a message for an account 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -32,6 +32,20 @@ VERIFY_PURPOSE = "verify_email"
 # One username reminder per address in this window, however often the form is sent.
 REMINDER_INTERVAL_MINUTES = 10
 REMINDER_SENT = "registration:username_reminder:sent"
+
+
+@dataclass(frozen=True)
+class VerifyLink:
+    """Where the confirmation link of another flow (the IC bridge's upgrade) leads."""
+
+    path: str  # the page, e.g. /upgrade/verify-email
+    purpose: str  # the signed link's purpose: a link of one flow is useless in the other
+    username: str | None = None  # shown in the email when the account gets it only then
+
+
+# Another flow that sends the same confirmation email: its VerifyLink for an account of that
+# flow, None for any other account.
+VerifyRoute = Callable[[Account], VerifyLink | None]
 
 
 def send_verify_email(outbox: Outbox, account: Account) -> None:
@@ -77,6 +91,11 @@ class RegistrationMessages:
         self._policy = links.policy
         self._base_url = links.base_url.rstrip("/")
         self._audit = audit
+        self._verify_routes: list[VerifyRoute] = []
+
+    def connect_verify_route(self, route: VerifyRoute) -> None:
+        """Let another flow's accounts get that flow's confirmation link (resends included)."""
+        self._verify_routes.append(route)
 
     def preparers(self) -> dict[str, Any]:
         """Template name -> preparer, for the mailer."""
@@ -91,12 +110,16 @@ class RegistrationMessages:
         account = self._account(message)
         if account is None or account.state != AccountState.PENDING_EMAIL:
             return None
-        token = self._links.make(account.id, VERIFY_PURPOSE)
-        return {
+        link = self._verify_link(account)
+        token = self._links.make(account.id, link.purpose)
+        context = {
             **greeting(self._session, account),
-            "verify_url": f"{self._base_url}/verify-email?token={token}",
+            "verify_url": f"{self._base_url}{link.path}?token={token}",
             "link_hours": self._policy.email_link_hours,
         }
+        if link.username:
+            context["username"] = link.username
+        return context
 
     def prepare_account_ready(self, message: OutboxMessage) -> Mapping[str, Any] | None:
         """Tell the guardian the account can be used (only if it still can)."""
@@ -118,6 +141,13 @@ class RegistrationMessages:
             return None
         self._audit.record(REMINDER_SENT, subject_id=account.id)
         return {**greeting(self._session, account), "sign_in_url": f"{self._base_url}/sign-in"}
+
+    def _verify_link(self, account: Account) -> VerifyLink:
+        for route in self._verify_routes:
+            found = route(account)
+            if found is not None:
+                return found
+        return VerifyLink("/verify-email", VERIFY_PURPOSE)
 
     def _account(self, message: OutboxMessage) -> Account | None:
         if message.account_id is None:
