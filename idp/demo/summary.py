@@ -7,6 +7,8 @@ from typing import Any
 
 from idp.demo.data import DEMO_SECURITY_ANSWER, DISTRICT_NAME
 
+STUDENT_SIGN_IN = "/sign-in/student"
+
 
 @dataclass(frozen=True)
 class SchoolLine:
@@ -41,7 +43,7 @@ class LegacyLine:
 
 @dataclass(frozen=True)
 class StudentLine:
-    """A student (no account yet): the student ID and birth date for student sign-in."""
+    """A student: the student ID and birth date for student sign-in (STUDENT_SIGN_IN)."""
 
     student_id: str
     birth_date: str
@@ -79,6 +81,7 @@ class DemoSummary:
             "schools": [asdict(line) for line in self.schools],
             "accounts": [asdict(line) for line in self.accounts],
             "legacy_ic_users": [asdict(line) for line in self.legacy_ic_users],
+            "student_sign_in": STUDENT_SIGN_IN,
             "students": [asdict(line) for line in self.students],
             "unregistered_guardians": [asdict(line) for line in self.unregistered_guardians],
         }
@@ -89,10 +92,21 @@ class DemoSummary:
             f"DEMO DATA: {DISTRICT_NAME} (fictional people, not for production)",
             f"Password of every demo account: {self.password}",
             f"Answer to every security question: {DEMO_SECURITY_ANSWER}",
+            *self._student_examples(),
         ]
         for title, headers, rows in self._sections():
             lines += ["", title, *_table(headers, rows)]
         return "\n".join(lines)
+
+    def _student_examples(self) -> list[str]:
+        """Two students who can sign in today (their school's portal is open), to try it."""
+        open_schools = {school.name for school in self.schools if school.is_open_today}
+        ready = [student for student in self.students if student.school in open_schools][:2]
+        return [
+            f"Students sign in at {STUDENT_SIGN_IN} with student ID {student.student_id} and"
+            f" birth date {student.birth_date} ({student.name})"
+            for student in ready
+        ]
 
     def _sections(self) -> list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]]:
         return [
@@ -119,7 +133,8 @@ class DemoSummary:
                 [(g.person_id, g.name) for g in self.unregistered_guardians],
             ),
             (
-                "Students (no accounts yet: student sign-in comes later)",
+                f"Students (sign in at {STUDENT_SIGN_IN} with student ID and birth date; their"
+                " account is made then; refused while their school's portal is not open)",
                 ("STUDENT ID", "BIRTH DATE", "GRADE", "NAME", "SCHOOL"),
                 [(s.student_id, s.birth_date, s.grade, s.name, s.school) for s in self.students],
             ),

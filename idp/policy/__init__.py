@@ -1,10 +1,16 @@
 """Policy files (`policies/*.toml`) loaded into frozen, validated objects."""
 
+from idp.policy.accounts import (
+    DISTRICT_PASSWORD,
+    STUDENT_ID_BIRTHDATE,
+    AccountsPolicy,
+    StudentLogin,
+    StudentsPolicy,
+)
 from idp.policy.errors import PolicyError
 from idp.policy.loader import SCHEMA_VERSION, Policies, load_policies, load_policy_file
 from idp.policy.models import (
     KNOWN_CLAIMS,
-    AccountsPolicy,
     ClaimsPolicy,
     CommunicationPolicy,
     CredentialsPolicy,
@@ -26,8 +32,10 @@ from idp.policy.models import (
 from idp.policy.oidc import OidcPolicy, PkcePolicy, SessionPolicy, SigningPolicy, TokenPolicy
 
 __all__ = [
+    "DISTRICT_PASSWORD",
     "KNOWN_CLAIMS",
     "SCHEMA_VERSION",
+    "STUDENT_ID_BIRTHDATE",
     "AccountsPolicy",
     "ClaimsPolicy",
     "CommunicationPolicy",
@@ -51,6 +59,8 @@ __all__ = [
     "SessionPolicy",
     "SigningPolicy",
     "StudentClaimPolicy",
+    "StudentLogin",
+    "StudentsPolicy",
     "TokenPolicy",
     "UsernamePolicy",
     "load_policies",

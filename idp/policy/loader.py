@@ -8,10 +8,10 @@ from typing import Any, TypeVar
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
+from idp.policy.accounts import AccountsPolicy
 from idp.policy.errors import PolicyError
 from idp.policy.models import (
     RULE_ERROR_TYPE,
-    AccountsPolicy,
     ClaimsPolicy,
     CredentialsPolicy,
     LifecyclePolicy,
@@ -48,7 +48,7 @@ class Policies:
 
 def load_policies(directory: Path) -> Policies:
     """Load and validate every policy file in `directory`; raise PolicyError on a bad file."""
-    return Policies(
+    policies = Policies(
         accounts=load_policy_file(directory / "accounts.toml", AccountsPolicy),
         credentials=load_policy_file(directory / "credentials.toml", CredentialsPolicy),
         lifecycle=load_policy_file(directory / "lifecycle.toml", LifecyclePolicy),
@@ -56,6 +56,21 @@ def load_policies(directory: Path) -> Policies:
         rollout=load_policy_file(directory / "rollout.toml", RolloutPolicy),
         oidc=load_policy_file(directory / "oidc.toml", OidcPolicy),
     )
+    _check_student_lockout(policies)
+    return policies
+
+
+def _check_student_lockout(policies: Policies) -> None:
+    """The student path's lockout is never looser than the username/password one: a date of
+    birth is not a secret (accounts.toml students.lock_after_failures)."""
+    students = policies.accounts.students.lock_after_failures
+    ceiling = policies.credentials.lockout.lock_after_failures
+    if students > ceiling:
+        raise _policy_error(
+            "accounts.toml",
+            f"students.lock_after_failures: must not be greater than credentials.toml"
+            f" lockout.lock_after_failures ({ceiling})",
+        )
 
 
 def load_policy_file(path: Path, model: type[PolicyT]) -> PolicyT:

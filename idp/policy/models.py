@@ -157,13 +157,7 @@ class CommunicationPolicy:
         return value
 
 
-@dataclass(frozen=True, config=_TABLE)
-class AccountsPolicy:
-    """accounts.toml: usernames, email addresses and contact preferences."""
-
-    usernames: UsernamePolicy
-    emails: EmailPolicy
-    communication: CommunicationPolicy
+# The file's top-level AccountsPolicy and its [students] table are in accounts.py.
 
 
 # credentials.toml

@@ -326,7 +326,10 @@ def test_reports_every_problem_of_a_file_on_one_line(policy_dir: Path) -> None:
         "schema_version = 1\n"
         "[usernames]\nmin_length = 8\nmax_length = 20\nis_reserved_after_deletion = 1\n"
         "[emails]\nmax_length = 255\n"
-        '[communication]\ntopics = ["grades"]\ndefault_topics = []\n',
+        '[communication]\ntopics = ["grades"]\ndefault_topics = []\n'
+        '[students]\nlogin = "student_id_birthdate"\nlock_after_failures = 3\n'
+        "first_lock_minutes = 5\nmax_lock_minutes = 240\nwindow_minutes = 60\n"
+        "ip_failures_per_minute = 10\nip_failures_per_hour = 60\n",
         encoding="utf-8",
     )
 
