@@ -393,3 +393,20 @@ def _assign(row: OidcClient, columns: Mapping[str, Any]) -> bool:
 
 def _sorted(ids: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(ids))
+
+
+def registered_origins(session: Session) -> list[str]:
+    """The origins (scheme://host:port) of every enabled client's redirect and post-logout
+    URIs: where the provider's pages may send a browser after a form (CSP form-action)."""
+    rows = session.execute(
+        select(OidcClient.redirect_uris, OidcClient.post_logout_redirect_uris).where(
+            OidcClient.is_enabled.is_(True)
+        )
+    ).all()
+    origins = set()
+    for redirects, post_logout in rows:
+        for uri in [*redirects, *post_logout]:
+            parts = urlsplit(uri)
+            if parts.scheme in ("http", "https") and parts.netloc:
+                origins.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(origins)
