@@ -16,7 +16,7 @@ export IDP_CLIENT_SECRET_LIBRARY ?= dev-only-library-secret-0123456789abcdef
 
 .DEFAULT_GOAL := help
 .PHONY: help install fmt lint typecheck translations translations-check compile-translations \
-        policy-check db demo clients run test test-unit test-integration test-sqlite test-postgresql check clean
+        policy-check db demo clients run portal test test-unit test-integration test-sqlite test-postgresql check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
@@ -35,14 +35,14 @@ compile-translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations --statistics
 
 fmt: install ## Format the code (ruff)
-	$(BIN)/ruff format idp tests translations wsgi.py gunicorn.conf.py
-	$(BIN)/ruff check --fix idp tests translations wsgi.py gunicorn.conf.py
+	$(BIN)/ruff format idp clients tests translations wsgi.py gunicorn.conf.py
+	$(BIN)/ruff check --fix idp clients tests translations wsgi.py gunicorn.conf.py
 
 lint: install ## Lint (ruff) without changing files
-	$(BIN)/ruff check idp tests translations wsgi.py gunicorn.conf.py
-	$(BIN)/ruff format --check idp tests translations wsgi.py gunicorn.conf.py
+	$(BIN)/ruff check idp clients tests translations wsgi.py gunicorn.conf.py
+	$(BIN)/ruff format --check idp clients tests translations wsgi.py gunicorn.conf.py
 
-typecheck: install ## mypy --strict on idp/
+typecheck: install ## mypy --strict on idp/ and clients/
 	$(BIN)/mypy
 
 translations: install ## Re-extract messages.pot and update the catalogs
@@ -64,10 +64,24 @@ demo: db ## Load the demo district (idempotent)
 clients: db ## Register the relying parties of clients/*.toml
 	$(BIN)/idp clients sync
 
-run: demo clients ## Serve the provider with demo data on http://127.0.0.1:5000
+# The sample portal apps (clients/sample_portal/) listen where clients/grades.toml and
+# clients/attendance.toml register them, and find the provider at IDP_ISSUER (default :5000).
+PORTAL_URLS := Grades on http://127.0.0.1:5001/, Attendance on http://127.0.0.1:5002/
+PORTAL := $(BIN)/python -m clients.sample_portal
+
+run: demo clients ## Serve the provider with demo data on http://127.0.0.1:5000, the sample apps beside it
 	@echo "Portal IdP on http://$(HOST):$(PORT)/ (Ctrl+C to stop); outbox worker alongside"
-	$(BIN)/idp worker & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
+	@echo "Sample portal apps: $(PORTAL_URLS)"
+	$(BIN)/idp worker & worker=$$!; \
+	$(PORTAL) --app grades & grades=$$!; \
+	$(PORTAL) --app attendance & attendance=$$!; \
+	trap "kill $$worker $$grades $$attendance" EXIT INT TERM; \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
+
+portal: install ## Only the sample portal apps (Grades, Attendance), for a provider already running
+	@echo "Sample portal apps: $(PORTAL_URLS) (Ctrl+C to stop)"
+	$(PORTAL) --app grades & grades=$$!; trap "kill $$grades" EXIT INT TERM; \
+	$(PORTAL) --app attendance
 
 test-unit: install ## Unit tests only
 	$(BIN)/python -m pytest tests/unit -q

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from pathlib import Path
 from typing import Any, cast
 
 import click
@@ -14,11 +15,17 @@ from flask.cli import FlaskGroup
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import LOCALES
+from idp.commands import when as _when
+from idp.commands.bridge import bridge
+from idp.commands.lifecycle import accounts, lifecycle
+from idp.commands.restrictions import lift, restrict
+from idp.commands.students import students
 from idp.config import ConfigError, load_settings
 from idp.extensions import db
 from idp.oidc.keys import SigningKeyService, build_signing_keys, key_state
 from idp.policy import PolicyError, load_policies
 from idp.registration.models import ID_TYPES
+from idp.roster.cli import roster
 
 
 def _create_app() -> Flask:
@@ -57,6 +64,13 @@ def policies_check() -> None:
     click.echo(f"policies OK ({directory})")
 
 
+roster.add_command(restrict)
+roster.add_command(lift)
+main.add_command(roster)
+for _group in (bridge, lifecycle, accounts, students):
+    main.add_command(_group)
+
+
 @main.group()
 def demo() -> None:
     """The clearly labelled demo district."""
@@ -92,7 +106,6 @@ def clients() -> None:
 def clients_sync(directory: str | None) -> None:
     """Validate every client file, then add, update and disable clients to match (all or none)."""
     import os
-    from pathlib import Path
 
     from idp.oidc.errors import ClientConfigError
 
@@ -145,10 +158,6 @@ def _signing_key_service() -> SigningKeyService:
         extensions["idp.policies"],
         extensions["idp.settings"],
     )
-
-
-def _when(value: datetime | None) -> str:
-    return value.isoformat(timespec="seconds") if value is not None else "-"
 
 
 @signing_keys.command("list")
@@ -224,8 +233,8 @@ def activation_issue(person_id: str, staff_username: str, id_type: str, lang: st
 @click.option("--once", is_flag=True, help="Do what is due now, then exit.")
 @click.option("--interval", default=5, show_default=True, help="Seconds between polls.")
 def worker(once: bool, interval: int) -> None:
-    """Provision confirmed registrations, remove expired ones and deliver the outbox (emails,
-    back-channel logout). Several workers may run at once."""
+    """Provision confirmed registrations, remove expired ones, run the daily lifecycle sweep
+    and deliver the outbox (emails, back-channel logout). Several workers may run at once."""
     import time
 
     run_once = _jobs()
@@ -255,6 +264,9 @@ def _jobs() -> Callable[[], dict[str, int]]:
         # Each job commits its own work, so a crash between them loses nothing.
         provisioned = services.provisioning.provision_due()
         removed = services.lifecycle.remove_unconfirmed()
+        swept = services.lifecycle.sweep_if_due()  # once a day, whichever worker comes first
+        if swept is not None:
+            logging.getLogger("idp.lifecycle").info("lifecycle:sweep:ran %s", swept.as_line())
         report = outbox.deliver_due()
         return {
             "provisioned": provisioned,

@@ -36,11 +36,20 @@ def pybabel(*args: str) -> None:
 
 
 def extract(output: Path) -> None:
-    """Extract idp/ into `output`; no locations, dates or ordering noise, so it is reproducible."""
+    """Extract idp/ and clients/ (the sample portal) into `output`; no locations, dates or
+    ordering noise, so it is reproducible."""
     keywords = [f"--keyword={keyword}" for keyword in KEYWORDS]
     options = ["--add-comments=TRANSLATORS:", "--no-location", "--sort-output", "--omit-header"]
     mapping = f"--mapping-file={ROOT / 'babel.cfg'}"
-    pybabel("extract", mapping, *keywords, *options, f"--output-file={output}", str(ROOT / "idp"))
+    pybabel(
+        "extract",
+        mapping,
+        *keywords,
+        *options,
+        f"--output-file={output}",
+        str(ROOT / "idp"),
+        str(ROOT / "clients"),
+    )
 
 
 def is_pot_current(pot: Path = POT) -> bool:

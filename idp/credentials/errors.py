@@ -56,13 +56,18 @@ class AccountProvisioningError(AccountNotActiveError):
 
 
 class AccountDisabledError(AccountNotActiveError):
-    """Disabled after inactivity."""
+    """Disabled after inactivity; the owner turns it back on by confirming their email."""
 
     code = "account_disabled"
     message = lazy_gettext(
-        "This account was disabled because it was not used for a long time. Please contact"
-        " your school to use it again."
+        "This account was turned off because it was not used for a long time. We sent a link"
+        " to your email address: open it to turn your account back on. The link works for"
+        " %(hours)s hours."
     )
+
+    def __init__(self, account_id: int | None = None, **params: object) -> None:
+        super().__init__(**params)
+        self.account_id = account_id
 
 
 class PasswordTooShortError(DomainError):
@@ -143,3 +148,50 @@ class PasswordCommonError(DomainError):
         "This password is one of the most common passwords, which are the first ones attackers"
         " try. Please choose another one, for example a few unrelated words."
     )
+
+
+class InvalidStudentCredentialsError(DomainError):
+    """Student sign-in: wrong student ID or wrong date of birth, the same answer for both."""
+
+    code = "invalid_student_credentials"
+    message = lazy_gettext(
+        "The student ID or date of birth is not correct. Check them and try again, or ask your"
+        " teacher or school office for help."
+    )
+    status = 401
+
+
+class InvalidStudentPasswordError(InvalidStudentCredentialsError):
+    """Student sign-in with a district password (students.login = "district_password")."""
+
+    code = "invalid_student_password"
+    message = lazy_gettext(
+        "The student ID or password is not correct. Check them and try again, or ask your"
+        " teacher or school office for help."
+    )
+
+
+class StudentSchoolNotOpenError(DomainError):
+    """Right credentials, but no enrolment in a school whose portal is open (rollout.toml)."""
+
+    code = "student_school_not_open"
+    message = lazy_gettext("Your school does not use the portal yet.")
+    status = 403
+
+
+class StudentAccountDisabledError(AccountDisabledError):
+    """A student account disabled after inactivity: students have no email to revalidate."""
+
+    code = "student_account_disabled"
+    message = lazy_gettext(
+        "This account was disabled because it was not used for a long time. Ask your school to"
+        " re-enable your account."
+    )
+
+
+class StudentNotFoundError(DomainError):
+    """Staff tools only (CLI, staff console): no active student has this student ID."""
+
+    code = "student_not_found"
+    message = lazy_gettext("No active student in the roster has the student ID %(student_id)s.")
+    status = 404

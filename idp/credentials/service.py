@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NoReturn, Protocol
 
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountState
 from idp.accounts.service import AccountService
 from idp.audit.service import AuditLog
+from idp.bridge.errors import UpgradeRequiredError
+from idp.bridge.marker import BridgedSignIn
 from idp.clock import Clock
 from idp.credentials.errors import (
     AccountDisabledError,
@@ -31,6 +34,15 @@ class SignInSetup:
     hasher: SecretHasher
     name_key: bytes = field(repr=False)  # HMAC key for sign-in names in the throttle table
     provisioning_minutes: int  # the promise repeated to a user whose account is being made
+    link_hours: int = 48  # lifecycle.toml email_link_hours: how long a revalidation link works
+
+
+class LegacySignIn(Protocol):
+    """The legacy Infinite Campus check (idp.bridge), tried when no portal account has the name."""
+
+    def check(self, login_name: str, password: str) -> BridgedSignIn | None:
+        """None for a wrong name or password; raises BridgeUnavailableError when it cannot
+        check, and a DomainError when a right password still cannot lead to an upgrade."""
 
 
 class SignInService:
@@ -49,8 +61,14 @@ class SignInService:
         self._throttle = FailureThrottle(session, clock, setup.lockout, setup.name_key)
         self._hasher = setup.hasher
         self._provisioning_minutes = setup.provisioning_minutes
+        self._link_hours = setup.link_hours
         self._accounts = accounts
         self._audit = audit
+        self._bridge: LegacySignIn | None = None
+
+    def connect_bridge(self, bridge: LegacySignIn) -> None:
+        """Accept IC credentials in the same form (DESIGN.md 5), through the bridge."""
+        self._bridge = bridge
 
     def sign_in(self, login_name: str, password: str) -> Account:
         """Return the active account for these credentials, or raise a domain error."""
@@ -59,6 +77,8 @@ class SignInService:
         if minutes is not None:
             raise SignInLockedError(minutes=minutes)
         account = self._accounts.find_by_username(login_name) if login_name.strip() else None
+        if account is None and self._bridge is not None and login_name.strip():
+            self._sign_in_bridged(self._bridge, login_name, password)
         if not self._hasher.verify(account.password_hash if account else None, password):
             self._record_failure(login_name, account)
             raise InvalidCredentialsError
@@ -84,8 +104,19 @@ class SignInService:
         if state == AccountState.PROVISIONING:
             raise AccountProvisioningError(minutes=self._provisioning_minutes)
         if state == AccountState.DISABLED:
-            raise AccountDisabledError
+            raise AccountDisabledError(account.id, hours=self._link_hours)
         raise AccountNotActiveError
+
+    def _sign_in_bridged(self, bridge: LegacySignIn, login_name: str, password: str) -> NoReturn:
+        """No portal account has this name: the IC check decides. A wrong IC password counts
+        as any failure; an IC check that cannot be made (BridgeUnavailableError) counts none."""
+        upgrade = bridge.check(login_name, password)
+        if upgrade is None:
+            self._record_failure(login_name, None)
+            raise InvalidCredentialsError
+        self._throttle.clear(login_name)
+        self._session.commit()
+        raise UpgradeRequiredError(upgrade)
 
     def _record_failure(self, login_name: str, account: Account | None) -> None:
         subject_id = account.id if account else None

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 ACR_PASSWORD = "urn:portal:acr:password"  # noqa: S105 - an ACR name, not a secret
+# A student's ID and date of birth: knowledge of facts that are not secret (amr "kba").
+ACR_STUDENT_BIRTHDATE = "urn:portal:acr:student-birthdate"
 
 
 class Next(StrEnum):

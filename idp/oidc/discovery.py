@@ -6,7 +6,7 @@ from typing import Any
 
 from authlib.oidc.discovery import OpenIDProviderMetadata
 
-from idp.oidc.authorize import ACR_PASSWORD
+from idp.oidc.authorize import ACR_PASSWORD, ACR_STUDENT_BIRTHDATE
 
 UI_LOCALES = ["en", "es", "vi", "ar", "so"]
 
@@ -59,7 +59,7 @@ def build_discovery(issuer: str, scopes: list[str], claims: list[str]) -> dict[s
             "client_secret_post",
         ],
         "code_challenge_methods_supported": ["S256"],
-        "acr_values_supported": [ACR_PASSWORD],
+        "acr_values_supported": [ACR_PASSWORD, ACR_STUDENT_BIRTHDATE],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_parameter_supported": True,
         "request_parameter_supported": False,

@@ -7,14 +7,20 @@ from urllib.parse import urlsplit
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from idp.accounts.models import Account
+from idp.bridge.errors import UpgradeRequiredError
+from idp.credentials.errors import AccountDisabledError
 from idp.errors import DomainError
 from idp.extensions import db, limiter
 from idp.oidc.authorize import ACR_PASSWORD
+from idp.web import upgrade_session
 from idp.web.deps import logout, services
 from idp.web.forms import SignInForm, SignOutForm
 from idp.web.session_store import ServerSession
 
 bp = Blueprint("login", __name__)
+# Session key: the disabled account that asked for a revalidation link from this browser.
+REVALIDATION_KEY = "revalidation"
 
 
 def safe_next(target: str | None) -> str:
@@ -38,19 +44,44 @@ def sign_in() -> Response | str | tuple[str, int]:
         return render_template("login/sign_in.html", form=form, error=None)
     try:
         account = services().sign_in.sign_in(form.username.data, form.password.data)
+    except AccountDisabledError as error:
+        _send_revalidation(error)
+        return render_template("login/sign_in.html", form=form, error=error), error.status
+    except UpgradeRequiredError as bridged:
+        # IC credentials and no portal account yet: the first-login steps (web/upgrade.py).
+        upgrade_session.begin(bridged.upgrade, request.args.get("next"))
+        return redirect(url_for("upgrade.account"))
     except DomainError as error:
         return render_template("login/sign_in.html", form=form, error=error), error.status
+    return start_browser_session(account, amr=["pwd"], acr=ACR_PASSWORD)
+
+
+def _send_revalidation(error: AccountDisabledError) -> None:
+    """The right password on an account disabled for inactivity: email the link that turns it
+    back on, and remember in this browser where the person was going (lifecycle)."""
+    account = services().accounts.get(error.account_id) if error.account_id else None
+    if account is None:
+        return
+    services().lifecycle.request_revalidation(account)
+    session[REVALIDATION_KEY] = {"account_id": account.id, "next": request.args.get("next")}
+
+
+def start_browser_session(
+    account: Account, amr: list[str], acr: str, next_url: str | None = None
+) -> Response:
+    """After any successful sign-in (username, student): a fresh session and an SSO session,
+    then on to `next` (the authorization request that sent the person to sign in)."""
     assert isinstance(session, ServerSession)  # noqa: S101 - installed by register_web
     lang = session.get("lang")
     session.clear()
     session.rotate()  # a new session id after sign-in: no session fixation
-    sso = services().sso.start(account, amr=["pwd"], acr=ACR_PASSWORD)
+    sso = services().sso.start(account, amr=amr, acr=acr)
     db.session.commit()
     session["account_id"] = account.id
     session["sid"] = sso.sid
     if lang:
         session["lang"] = lang
-    return redirect(safe_next(request.args.get("next")))
+    return redirect(safe_next(next_url or request.args.get("next")))
 
 
 @bp.route("/sign-out", methods=["POST"])

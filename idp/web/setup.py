@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import cast
 
 from flask import Flask, g, request, session
 from flask_babel import Babel
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from idp.clock import Clock
 from idp.config import Settings
-from idp.extensions import csrf, limiter
+from idp.extensions import csrf, db, limiter
+from idp.oidc.clients import registered_origins
 from idp.web import (
     authorize,
     connected_apps,
@@ -27,15 +31,31 @@ from idp.web import (
     preferences,
     recovery,
     register,
+    revalidate,
     security_questions,
+    student_login,
+    upgrade,
 )
 from idp.web.deps import services
 from idp.web.session_store import DatabaseSessionInterface
 
 _CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    "form-action %s; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+
+
+def _content_security_policy(response: Response) -> str:
+    """CSP 3 form-action also governs the redirects after a form is sent (Chromium enforces
+    it), and a sign-in, consent or logout form ends at an app's registered redirect URI: so
+    pages allow 'self' plus the registered clients' origins; other responses only 'self'."""
+    targets = ["'self'"]
+    if response.mimetype == "text/html":
+        try:
+            targets += registered_origins(cast(Session, db.session))
+        except SQLAlchemyError:  # an error page after a database failure: 'self' only
+            db.session.rollback()
+    return _CSP % " ".join(targets)
 
 
 def _load_request_context() -> None:
@@ -59,7 +79,8 @@ def _load_request_context() -> None:
 
 
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", _CSP)
+    if "Content-Security-Policy" not in response.headers:
+        response.headers["Content-Security-Policy"] = _content_security_policy(response)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -93,6 +114,9 @@ def register_web(app: Flask, settings: Settings, clock: Clock, babel: Babel) -> 
         preferences,
         security_questions,
         password,
+        revalidate,
+        student_login,
+        upgrade,
     )
     for module in blueprints:
         app.register_blueprint(module.bp)

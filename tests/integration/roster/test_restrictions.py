@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from idp.accounts.models import Account
 from idp.audit.models import AuditEvent
+from idp.cli import main
 from idp.clock import FrozenClock
 from idp.errors import DomainError
 from idp.extensions import db
@@ -141,3 +142,18 @@ def test_lifting_an_unrestricted_relationship_is_refused(
     with pytest.raises(errors.NotRestrictedError):
         services.restrictions.lift("G-1", "S-A", "secretary1", "Nothing to lift")
 
+
+def test_cli_restricts_and_lifts(app: Flask, family: Family) -> None:
+    runner = app.test_cli_runner()
+    people = ["--guardian", "G-1", "--student", "S-A", "--staff", "secretary1"]
+
+    restricted = runner.invoke(main, ["roster", "restrict", *people, "--reason", REASON])
+    again = runner.invoke(main, ["roster", "restrict", *people, "--reason", REASON])
+    lifted = runner.invoke(main, ["roster", "lift", *people, "--reason", "Order ended"])
+
+    assert restricted.exit_code == 0, restricted.output
+    assert restricted.output.startswith("restricted G-1 -> S-A at ")
+    assert (again.exit_code, "already_restricted" in again.output) == (1, True)
+    assert (lifted.exit_code, lifted.output.strip()) == (0, "lifted G-1 -> S-A")
+    db.session.refresh(family.relationship)
+    assert family.relationship.restricted_at is None

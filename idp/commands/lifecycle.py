@@ -1,0 +1,56 @@
+"""`idp lifecycle` and `idp accounts`: the sweep, and staff cancelling an account."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+from flask import current_app
+
+from idp.commands import fail
+
+
+@click.group()
+def lifecycle() -> None:
+    """Account lifecycle: inactivity sweep (lifecycle.toml)."""
+
+
+@lifecycle.command("sweep")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    help="Sweep as if it were this day (UTC), e.g. a year ahead to see what would happen.",
+)
+@click.option("--dry-run", is_flag=True, help="Count what would change, change nothing.")
+def lifecycle_sweep(as_of: datetime | None, dry_run: bool) -> None:
+    """Warn, disable and delete idle accounts and remove unconfirmed registrations; prints
+    the count per transition. Safe to run twice or from two machines at once."""
+    from datetime import UTC
+
+    services = current_app.extensions["idp.services"]
+    when = as_of.replace(tzinfo=UTC) if as_of else None
+    report = services.lifecycle.sweep(when, dry_run=dry_run)
+    click.echo(("dry run (nothing changed): " if dry_run else "") + report.as_line())
+
+
+@click.group()
+def accounts() -> None:
+    """Accounts: staff actions from the command line (the staff console comes later)."""
+
+
+@accounts.command("cancel")
+@click.option("--username", required=True, help="The account to cancel.")
+@click.option("--staff", "staff_username", required=True, help="Username of the staff member.")
+@click.option("--reason", required=True, help="Why the school cancels the account.")
+def accounts_cancel(username: str, staff_username: str, reason: str) -> None:
+    """Cancel an account at once: sessions and tokens end, apps are told, and the email may
+    register again from the start."""
+    from idp.errors import DomainError
+
+    services = current_app.extensions["idp.services"]
+    try:
+        account = services.lifecycle.cancel(username, staff_username, reason)
+    except DomainError as error:
+        fail(error)
+    click.echo(f"cancelled {account.sub}")
