@@ -7,12 +7,13 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from idp.bridge.legacy import IMPORT_HELP
 from idp.commands import fail, when
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def bridge() -> None:
     """Infinite Campus bridge: legacy IC credentials (README "Infinite Campus bridge")."""
 

@@ -6,11 +6,12 @@ from datetime import datetime
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from idp.commands import fail
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def lifecycle() -> None:
     """Account lifecycle: inactivity sweep (lifecycle.toml)."""
 
@@ -34,7 +35,7 @@ def lifecycle_sweep(as_of: datetime | None, dry_run: bool) -> None:
     click.echo(("dry run (nothing changed): " if dry_run else "") + report.as_line())
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def accounts() -> None:
     """Accounts: staff actions from the command line (the staff console comes later)."""
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from idp.commands import fail, when
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def students() -> None:
     """Student sign-in (accounts.toml [students]): district passwords and lockouts."""
 

@@ -77,3 +77,34 @@ def test_migrations_go_down_to_nothing_and_up_again(app: Flask) -> None:
 
     assert tables_between <= {"alembic_version"}
     assert set(inspect(db.engine).get_table_names()) == tables_before
+
+
+@pytest.fixture(scope="module")
+def migrated_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A development instance (SQLite) migrated by the real `idp db upgrade`."""
+    instance = tmp_path_factory.mktemp("instance")
+    result = _run(["db", "upgrade"], IDP_INSTANCE_PATH=str(instance))
+    assert result.returncode == 0, result.stderr
+    return instance
+
+
+@pytest.mark.parametrize(
+    ("args", "returncode", "expected"),
+    [
+        (["lifecycle", "sweep", "--as-of", "2027-11-28", "--dry-run"], 0, "dry run (nothing"),
+        (["accounts", "cancel", "--username", "nobody123", "--staff", "x", "--reason", "r"], 1,
+         "idp: account_not_found"),
+        (["students", "status", "--student-id", "S-NONE"], 1, "idp: "),
+        (["bridge", "status", "--person-id", "P-NONE"], 1, "idp: bridge_person_not_found"),
+        (["roster", "restrict", "--guardian", "G", "--student", "S", "--staff", "x", "--reason",
+          "r"], 1, "idp: relationship_not_found"),
+    ],
+)  # fmt: skip
+def test_every_command_group_runs_in_the_real_entry_point(
+    migrated_instance: Path, args: list[str], returncode: int, expected: str
+) -> None:
+    result = _run(args, IDP_INSTANCE_PATH=str(migrated_instance))
+
+    assert "Traceback" not in result.stderr
+    assert result.returncode == returncode, result.stderr
+    assert expected in result.stdout + result.stderr
