@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.extensions import db
@@ -34,6 +43,8 @@ class Person(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         CheckConstraint("role IN ('student', 'guardian', 'staff')", name="role"),
         CheckConstraint("role = 'student' OR birth_date IS NULL", name="birth_date_students_only"),
+        # Student sign-in compares the SIS Person ID without case (credentials/students.py).
+        Index("ix_person_sis_person_id_upper", func.upper(text("sis_person_id"))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
