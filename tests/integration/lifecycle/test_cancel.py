@@ -14,6 +14,7 @@ from idp.errors import DomainError
 from idp.extensions import db
 from idp.lifecycle import errors
 from idp.oidc.models import SsoSession
+from idp.registration.service import NewRegistration
 from idp.services import Services
 from tests.builders import enroll, make_account, make_person, make_school, make_staff, relate
 from tests.integration.lifecycle.conftest import state_of
@@ -50,27 +51,21 @@ def test_cancel_ends_access_and_records_who_and_why(services: Services, guardian
     assert event.subject_account_id == guardian.id
 
 
-def test_after_cancellation_the_email_and_person_may_register_again(
-    services: Services, guardian: Account
-) -> None:
-    services.lifecycle.cancel("parentuser1", "secretary1", "Duplicate account")
-
-    again = make_account(services, "parentagain1", "parent1@example.org")
-    again.person_id = guardian.person_id
-    db.session.commit()
-
-    assert services.accounts.is_email_in_use("parent1@example.org")
-    assert services.accounts.is_username_taken("parentuser1")  # usernames are never reused
-
-
-def test_cancelled_guardian_can_get_a_new_activation_key(
+def test_after_cancellation_the_same_email_registers_again_with_a_new_key(
     services: Services, guardian: Account
 ) -> None:
     services.lifecycle.cancel("parentuser1", "secretary1", "Fresh start")
 
     issued = services.activation_keys.issue("G-1", "secretary1", "drivers_license")
+    key_id = services.registration.check_key("G-1", issued.key)
+    again = services.registration.register(
+        NewRegistration(key_id, "ParentAgain2026", "maple syrup on pancakes", "parent1@example.org")
+    )
 
-    assert issued.person.sis_person_id == "G-1"
+    assert again.email == "parent1@example.org"
+    assert again.person_id == guardian.person_id
+    assert again.state == AccountState.PENDING_EMAIL
+    assert services.accounts.is_username_taken("parentuser1")  # usernames are never reused
 
 
 @pytest.mark.parametrize(
