@@ -51,12 +51,11 @@ _PRODUCERS: dict[str, ClaimSource] = {
 
 def _student_entry(visible: VisibleStudent) -> dict[str, Any]:
     """One student as the portal apps receive it (the claim contract in DESIGN.md 6)."""
-    student = visible.student
     entry: dict[str, Any] = {
-        "id": student.sis_person_id,
-        "given_name": student.given_name,
-        "family_name": student.family_name,
-        "birthdate": student.birth_date.isoformat() if student.birth_date else None,
+        "id": visible.sis_person_id,
+        "given_name": visible.given_name,
+        "family_name": visible.family_name,
+        "birthdate": visible.birth_date.isoformat() if visible.birth_date else None,
         "school_id": visible.school_sis_id,
         "school_name": visible.school_name,
         "grade": visible.grade,

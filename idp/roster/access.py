@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from idp.policy import RolloutPolicy
@@ -30,11 +30,78 @@ class GuardianStanding:
 class VisibleStudent:
     """One student a guardian may see, with what the `students` claim tells about them."""
 
-    student: Person
+    person_id: int
+    sis_person_id: str
+    given_name: str
+    family_name: str
+    birth_date: date | None
     relationship_kind: str
     school_sis_id: str
     school_name: str
     grade: str | None
+
+
+def _open_enrolment(student: type[Person]) -> list[ColumnElement[bool]]:
+    """An active student with an active enrolment in one of the `open_schools` (bound)."""
+    return [
+        Enrollment.is_active.is_(True),
+        student.is_active.is_(True),
+        School.is_active.is_(True),
+        School.sis_id.in_(bindparam("open_schools", expanding=True)),
+    ]
+
+
+def _visible_students_query() -> Select[int, str, str, str, date | None, str, str, str, str | None]:
+    """Built once: the `students` claim is made for every token and userinfo answer, and
+    building this statement cost more than running it (bench/oidc_bench.py, py-spy)."""
+    student = aliased(Person)
+    return (
+        select(
+            student.id,
+            student.sis_person_id,
+            student.given_name,
+            student.family_name,
+            student.birth_date,
+            Relationship.kind,
+            School.sis_id,
+            School.name,
+            Enrollment.grade,
+        )
+        .join(Relationship, Relationship.student_id == student.id)
+        .join(Enrollment, Enrollment.person_id == student.id)
+        .join(School, School.id == Enrollment.school_id)
+        .where(
+            Relationship.guardian_id == bindparam("guardian_id"),
+            Relationship.is_active.is_(True),
+            Relationship.is_legal_guardian.is_(True),
+            Relationship.restricted_at.is_(None),
+            *_open_enrolment(student),
+        )
+        .order_by(
+            student.birth_date.is_(None),
+            student.birth_date,
+            student.family_name,
+            student.given_name,
+            student.sis_person_id,
+            School.sis_id,
+        )
+    )
+
+
+def _enrolment_query() -> Select[str, str, str | None]:
+    """Built once: a student's own enrolment in an open school (the `student` claim)."""
+    return (
+        select(School.sis_id, School.name, Enrollment.grade)
+        .join(Enrollment, Enrollment.school_id == School.id)
+        .join(Person, Person.id == Enrollment.person_id)
+        .where(Enrollment.person_id == bindparam("student_id"), *_open_enrolment(Person))
+        .order_by(School.sis_id)
+        .limit(1)
+    )
+
+
+_VISIBLE_STUDENTS = _visible_students_query()
+_ENROLMENT = _enrolment_query()
 
 
 class GuardianAccess:
@@ -73,33 +140,12 @@ class GuardianAccess:
         enrolled in two open schools is listed once, at the school first by SIS id."""
         if person.role != "guardian" or not person.is_active:
             return []
-        student = aliased(Person)
-        query = (
-            select(student, Relationship.kind, School.sis_id, School.name, Enrollment.grade)
-            .join(Relationship, Relationship.student_id == student.id)
-            .join(Enrollment, Enrollment.person_id == student.id)
-            .join(School, School.id == Enrollment.school_id)
-            .where(
-                Relationship.guardian_id == person.id,
-                Relationship.is_active.is_(True),
-                Relationship.is_legal_guardian.is_(True),
-                Relationship.restricted_at.is_(None),
-                *self._open_enrolment(student, on),
-            )
-            .order_by(
-                student.birth_date.is_(None),
-                student.birth_date,
-                student.family_name,
-                student.given_name,
-                student.sis_person_id,
-                School.sis_id,
-            )
-        )
+        params = {"guardian_id": person.id, "open_schools": self._open_schools(on)}
         seen: set[int] = set()
         visible = []
-        for row in self._session.execute(query):
-            if row[0].id not in seen:
-                seen.add(row[0].id)
+        for row in self._session.execute(_VISIBLE_STUDENTS, params):
+            if row[0] not in seen:
+                seen.add(row[0])
                 visible.append(VisibleStudent(*row))
         return visible
 
@@ -107,25 +153,15 @@ class GuardianAccess:
         """A student's own enrolment in a school open on the day `on` (None: no portal)."""
         if student.role != "student" or not student.is_active:
             return None
-        query = (
-            select(School.sis_id, School.name, Enrollment.grade)
-            .join(Enrollment, Enrollment.school_id == School.id)
-            .join(Person, Person.id == Enrollment.person_id)
-            .where(Enrollment.person_id == student.id, *self._open_enrolment(Person, on))
-            .order_by(School.sis_id)
-            .limit(1)
-        )
-        row = self._session.execute(query).first()
-        return VisibleStudent(student, "self", *row) if row else None
+        params = {"student_id": student.id, "open_schools": self._open_schools(on)}
+        row = self._session.execute(_ENROLMENT, params).first()
+        if row is None:
+            return None
+        names = (student.sis_person_id, student.given_name, student.family_name)
+        return VisibleStudent(student.id, *names, student.birth_date, "self", *row)
 
-    def _open_enrolment(self, student: type[Person], on: date) -> list[ColumnElement[bool]]:
-        """An active student with an active enrolment in a school open on the day `on`."""
-        return [
-            Enrollment.is_active.is_(True),
-            student.is_active.is_(True),
-            School.is_active.is_(True),
-            School.sis_id.in_(sorted(self._rollout.enabled_school_ids(on))),
-        ]
+    def _open_schools(self, on: date) -> list[str]:
+        return sorted(self._rollout.enabled_school_ids(on))
 
     def _in_open_schools(self, student_ids: list[int], on: date) -> tuple[int, ...]:
         if not student_ids:
@@ -134,8 +170,9 @@ class GuardianAccess:
             select(Enrollment.person_id)
             .join(School, School.id == Enrollment.school_id)
             .join(Person, Person.id == Enrollment.person_id)
-            .where(Enrollment.person_id.in_(student_ids), *self._open_enrolment(Person, on))
+            .where(Enrollment.person_id.in_(student_ids), *_open_enrolment(Person))
             .distinct()
             .order_by(Enrollment.person_id)
         )
-        return tuple(self._session.execute(query).scalars())
+        params = {"open_schools": self._open_schools(on)}
+        return tuple(self._session.execute(query, params).scalars())
