@@ -50,7 +50,8 @@ def _content_security_policy(response: Response) -> str:
     it), and a sign-in, consent or logout form ends at an app's registered redirect URI: so
     pages allow 'self' plus the registered clients' origins; other responses only 'self'."""
     targets = ["'self'"]
-    if response.mimetype == "text/html":
+    # A redirect carries no form (and /authorize answers most requests with one).
+    if response.mimetype == "text/html" and not 300 <= response.status_code < 400:
         try:
             targets += registered_origins(cast(Session, db.session))
         except SQLAlchemyError:  # an error page after a database failure: 'self' only

@@ -31,3 +31,10 @@ def test_json_endpoints_allow_no_form_targets_but_self(
 
 def test_without_registered_apps_pages_allow_only_self(client: FlaskClient) -> None:
     assert _form_action(client, "/sign-in") == ["'self'"]
+
+
+def test_a_redirect_needs_no_form_targets(client: FlaskClient, registered_clients: None) -> None:
+    response = client.get("/preferences")  # not signed in: sent to the sign-in page
+
+    assert response.status_code == 302
+    assert "form-action 'self';" in response.headers["Content-Security-Policy"]
