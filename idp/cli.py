@@ -15,6 +15,7 @@ from flask.cli import FlaskGroup
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import LOCALES
+from idp.commands import fail
 from idp.commands import when as _when
 from idp.commands.bridge import bridge
 from idp.commands.lifecycle import accounts, lifecycle
@@ -213,9 +214,7 @@ def activation_issue(person_id: str, staff_username: str, id_type: str, lang: st
     try:
         issued = services.activation_keys.issue(person_id, staff_username, id_type)
     except DomainError as error:
-        with force_locale("en"):
-            click.echo(f"idp: {error.code}: {error.render()}", err=True)
-        sys.exit(1)
+        fail(error)
     person = issued.person
     with force_locale(lang):
         letter = render_template(

@@ -18,7 +18,7 @@ from idp.lifecycle.sweep import DELETE_WARNING, DISABLE_WARNING, idle_since
 from idp.notifications.models import OutboxMessage
 from idp.notifications.outbox import Outbox
 from idp.policy import InactivityPolicy
-from idp.registration.messages import EmailLinks, greeting
+from idp.registration.messages import EmailLinks, greeting, message_account
 
 REVALIDATE_EMAIL = "revalidate_email"
 REVALIDATE_PURPOSE = "revalidate_email"
@@ -56,24 +56,25 @@ class LifecycleMessages:
 
     def prepare_disable_warning(self, message: OutboxMessage) -> Mapping[str, Any] | None:
         """The day the account will be turned off, while that is still what will happen."""
-        account = self._account(message)
+        account = message_account(self._session, message)
         if account is None or account.state != AccountState.ACTIVE:
             return None
-        return self._warning(account, message, self._policy.disable_after_days)
+        on = idle_since(account) + timedelta(days=self._policy.disable_after_days)
+        return self._warning(account, message, on)
 
     def prepare_delete_warning(self, message: OutboxMessage) -> Mapping[str, Any] | None:
         """The day the account will be deleted, while that is still what will happen."""
-        account = self._account(message)
+        account = message_account(self._session, message)
         if account is None or account.state not in (AccountState.ACTIVE, AccountState.DISABLED):
             return None
         # The sweep deletes no earlier than warn_before_delete_days after the warning.
         by_idle = idle_since(account) + timedelta(days=self._policy.delete_after_days)
         by_warning = message.created_at + timedelta(days=self._policy.warn_before_delete_days)
-        return self._warning_on(account, message, max(by_idle, by_warning))
+        return self._warning(account, message, max(by_idle, by_warning))
 
     def prepare_revalidate_email(self, message: OutboxMessage) -> Mapping[str, Any] | None:
         """A fresh signed link, while the account is still disabled."""
-        account = self._account(message)
+        account = message_account(self._session, message)
         if account is None or account.state != AccountState.DISABLED:
             return None
         token = self._links.signer.make(account.id, REVALIDATE_PURPOSE, disabled_mark(account))
@@ -84,11 +85,6 @@ class LifecycleMessages:
         }
 
     def _warning(
-        self, account: Account, message: OutboxMessage, after_days: int
-    ) -> Mapping[str, Any] | None:
-        return self._warning_on(account, message, idle_since(account) + timedelta(days=after_days))
-
-    def _warning_on(
         self, account: Account, message: OutboxMessage, on: datetime
     ) -> Mapping[str, Any] | None:
         if idle_since(account) >= message.created_at:
@@ -98,11 +94,3 @@ class LifecycleMessages:
             "on_date": format_date(on.date(), format="long", locale=message.locale),
             "sign_in_url": f"{self._base_url}/sign-in",
         }
-
-    def _account(self, message: OutboxMessage) -> Account | None:
-        if message.account_id is None:
-            return None
-        account = self._session.get(Account, message.account_id)
-        if account is None or account.email is None:
-            return None
-        return account

@@ -9,7 +9,7 @@ sessions, codes, tokens, consents, queued or sent emails, and the legacy IC cred
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from sqlalchemy import Table, delete, select, update
@@ -24,7 +24,13 @@ from idp.notifications.models import OutboxMessage
 from idp.oidc.models import AuthorizationCode, Consent, OAuthToken, SsoSession, SsoSessionClient
 from idp.policy import UsernamePolicy
 
-CHUNK = 5000
+CHUNK = 5000  # ids per statement (well under SQLite's bound-parameter limit)
+
+
+def chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    """`ids` in lists of at most CHUNK."""
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])
 
 
 class AccountPurge:
@@ -38,8 +44,8 @@ class AccountPurge:
         """Purge the accounts `ids`, reserving `usernames` when the policy says so."""
         if self._usernames.is_reserved_after_deletion and usernames:
             self._reserve(usernames, as_of)
-        for start in range(0, len(ids), CHUNK):
-            self._purge_chunk(list(ids[start : start + CHUNK]))
+        for chunk in chunks(ids):
+            self._purge_chunk(chunk)
 
     def _reserve(self, usernames: Sequence[str], as_of: datetime) -> None:
         rows = [{"digest": username_digest(name), "reserved_at": as_of} for name in usernames]

@@ -16,7 +16,6 @@ it needs no such guard. Staff accounts are managed by the district and never swe
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountKind, AccountState
 from idp.audit.service import AuditLog
-from idp.lifecycle.purge import AccountPurge
+from idp.lifecycle.purge import AccountPurge, chunks
 from idp.notifications.models import OutboxMessage
 from idp.oidc.models import OAuthToken, SsoSession
 from idp.policy import InactivityPolicy
@@ -35,7 +34,6 @@ from idp.sqltypes import JsonDocument, UtcDateTime
 DISABLE_WARNING = "inactivity_disable_warning"
 DELETE_WARNING = "inactivity_delete_warning"
 SWEEP_EVENT = "lifecycle:sweep:ran"
-CHUNK = 5000  # ids per follow-up statement (well under SQLite's bound-parameter limit)
 
 
 @dataclass(frozen=True)
@@ -55,12 +53,6 @@ class SweepReport:
             f" disabled {self.disabled}, disable warnings {self.disable_warned},"
             f" unconfirmed removed {self.removed_unconfirmed}"
         )
-
-
-def chunks(ids: Sequence[int]) -> Iterator[list[int]]:
-    """`ids` in lists of at most CHUNK."""
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start : start + CHUNK])
 
 
 class InactivitySweep:

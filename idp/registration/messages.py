@@ -65,6 +65,16 @@ def send_username_reminder(outbox: Outbox, email: str, locale: str) -> None:
     outbox.enqueue(USERNAME_REMINDER, email, {}, locale=locale)
 
 
+def message_account(session: Session, message: OutboxMessage) -> Account | None:
+    """The account an outbox message was queued for, if it still has an email to send to."""
+    if message.account_id is None:
+        return None
+    account = session.get(Account, message.account_id)
+    if account is None or account.email is None:
+        return None
+    return account
+
+
 def greeting(session: Session, account: Account) -> dict[str, Any]:
     """The name and username every account email starts with."""
     person = session.get(Person, account.person_id) if account.person_id else None
@@ -150,12 +160,7 @@ class RegistrationMessages:
         return VerifyLink("/verify-email", VERIFY_PURPOSE)
 
     def _account(self, message: OutboxMessage) -> Account | None:
-        if message.account_id is None:
-            return None
-        account = self._session.get(Account, message.account_id)
-        if account is None or account.email is None:
-            return None
-        return account
+        return message_account(self._session, message)
 
     def _reminded_recently(self, account: Account) -> bool:
         """A reminder was really sent (not skipped) to this account within the window."""

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from idp.accounts.errors import EmailInUseError, UsernameTakenError
@@ -17,6 +16,7 @@ from idp.audit.service import AuditLog
 from idp.clock import FrozenClock
 from idp.errors import DomainError
 from idp.extensions import db
+from tests.races import wait_until, waiting_on_locks
 
 pytestmark = pytest.mark.postgresql_only
 
@@ -24,20 +24,6 @@ pytestmark = pytest.mark.postgresql_only
 def _service(app: Flask, session: Session, clock: FrozenClock) -> AccountService:
     policy = app.extensions["idp.policies"].accounts
     return AccountService(session, clock, policy, AuditLog(session, clock))
-
-
-def _wait_until(condition: Callable[[], bool], attempts: int = 500) -> None:
-    """Poll a database condition (no fixed sleeps: each poll is a round trip)."""
-    for _ in range(attempts):
-        if condition():
-            return
-    raise AssertionError("condition never became true")
-
-
-def _someone_waits_on_a_lock() -> bool:
-    with db.engine.connect() as connection:
-        query = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
-        return bool(connection.execute(query).scalar_one())
 
 
 def _race(app: Flask, clock: FrozenClock, first: NewAccount, second: NewAccount) -> object:
@@ -57,7 +43,7 @@ def _race(app: Flask, clock: FrozenClock, first: NewAccount, second: NewAccount)
 
         thread = threading.Thread(target=lose)
         thread.start()
-        _wait_until(_someone_waits_on_a_lock)
+        wait_until(lambda: waiting_on_locks() >= 1)
         winner_session.commit()
         thread.join(timeout=30)
     return outcome["result"]

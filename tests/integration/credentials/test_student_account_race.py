@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import date
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountKind, AccountState
@@ -24,6 +23,7 @@ from idp.credentials.students import (
 from idp.extensions import db
 from idp.roster.models import Person
 from tests.builders import enroll, make_person, make_school
+from tests.races import wait_until, waiting_on_locks
 
 pytestmark = pytest.mark.postgresql_only
 BORN = date(2013, 1, 2)
@@ -46,20 +46,6 @@ def _student_sign_in(app: Flask, session: Session, clock: FrozenClock) -> Studen
     )
     audit = AuditLog(session, clock)
     return StudentSignInService(session, clock, setup, _accounts(app, session, clock), audit)
-
-
-def _wait_until(condition: Callable[[], bool], attempts: int = 500) -> None:
-    """Poll a database condition (no fixed sleeps: each poll is a round trip)."""
-    for _ in range(attempts):
-        if condition():
-            return
-    raise AssertionError("condition never became true")
-
-
-def _someone_waits_on_a_lock() -> bool:
-    with db.engine.connect() as connection:
-        query = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
-        return bool(connection.execute(query).scalar_one())
 
 
 @pytest.fixture
@@ -87,7 +73,7 @@ def test_second_first_sign_in_uses_the_account_the_first_made(
 
         thread = threading.Thread(target=sign_in)
         thread.start()
-        _wait_until(_someone_waits_on_a_lock)
+        wait_until(lambda: waiting_on_locks() >= 1)
         first.commit()
         thread.join(timeout=30)
         winner_id = winner.id

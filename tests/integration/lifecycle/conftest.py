@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from idp.accounts.models import Account, AccountKind, AccountState
+from idp.accounts.models import Account, AccountKind
 from idp.clock import FrozenClock
 from idp.extensions import db
 from idp.notifications.models import OutboxMessage
@@ -46,6 +46,3 @@ def state_of(account: Account) -> str:
     return str(
         db.session.execute(select(Account.state).where(Account.id == account.id)).scalar_one()
     )
-
-
-__all__ = ["AccountState", "idle_account", "messages", "state_of"]

@@ -4,8 +4,6 @@ warning is queued once. A third connection holds one due row locked until both s
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -18,26 +16,9 @@ from idp.lifecycle.sweep import DISABLE_WARNING, SweepReport
 from idp.notifications.models import OutboxMessage
 from idp.services import Services
 from tests.integration.lifecycle.conftest import idle_account
+from tests.races import wait_until, waiting_on_locks
 
 pytestmark = pytest.mark.postgresql_only
-
-
-def _wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-    raise AssertionError("condition never became true")
-
-
-def _waiting_on_locks() -> int:
-    with db.engine.connect() as connection:
-        query = text(
-            "SELECT count(DISTINCT l.pid) FROM pg_locks l"
-            " JOIN pg_stat_activity a ON a.pid = l.pid"
-            " WHERE NOT l.granted AND a.datname = current_database()"
-        )
-        return int(connection.execute(query).scalar_one())
 
 
 def test_two_concurrent_sweeps_move_each_account_once(
@@ -63,7 +44,7 @@ def test_two_concurrent_sweeps_move_each_account_once(
         threads = [threading.Thread(target=sweep) for _ in range(2)]
         for thread in threads:
             thread.start()
-        _wait_until(lambda: _waiting_on_locks() >= 2)
+        wait_until(lambda: waiting_on_locks() >= 2)
         holder.rollback()
     for thread in threads:
         thread.join(timeout=60)

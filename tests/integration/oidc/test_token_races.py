@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy import text
 
 from idp.extensions import db
 from tests.integration.oidc.conftest import basic_auth, exchange, get_code, new_pkce
+from tests.races import wait_until, waiting_on_locks
 
 pytestmark = pytest.mark.postgresql_only
 
@@ -28,26 +28,6 @@ Request = Callable[[FlaskClient], Any]
 
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def _wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
-    """Poll a database condition (no fixed sleeps: each poll is a round trip)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-    raise AssertionError("condition never became true")
-
-
-def _waiting_on_locks() -> int:
-    """Sessions of this test's database waiting for a lock."""
-    with db.engine.connect() as connection:
-        query = text(
-            "SELECT count(DISTINCT l.pid) FROM pg_locks l"
-            " JOIN pg_stat_activity a ON a.pid = l.pid"
-            " WHERE NOT l.granted AND a.datname = current_database()"
-        )
-        return int(connection.execute(query).scalar_one())
 
 
 def _race(app: Flask, lock: str, digest: str, request: Request) -> list[Any]:
@@ -66,7 +46,7 @@ def _race(app: Flask, lock: str, digest: str, request: Request) -> list[Any]:
         threads = [threading.Thread(target=send) for _ in range(2)]
         for thread in threads:
             thread.start()
-        _wait_until(lambda: _waiting_on_locks() == 2)
+        wait_until(lambda: waiting_on_locks() == 2)
         holder.rollback()
         for thread in threads:
             thread.join(timeout=30)
