@@ -13,7 +13,6 @@ The `smtp_sink` fixture in tests/conftest.py starts one per test and stops it af
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from email import policy
 from email.message import EmailMessage
@@ -22,14 +21,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from tests.ports import free_port
+
 HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 class _Handler:

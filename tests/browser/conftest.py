@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from idp.config import Settings
-from tests.smtp import free_port
+from tests.ports import free_port
 
 CHROMIUM = os.environ.get("IDP_TEST_CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags chromium keeps calling out to a closed network.

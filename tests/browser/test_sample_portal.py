@@ -17,7 +17,6 @@ from idp.cli import main
 from idp.clock import FrozenClock
 from idp.services import Services
 from tests.builders import DEFAULT_PASSWORD
-from tests.integration.oidc.live import free_port
 from tests.integration.sample_portal.support import (
     PORTAL_APPS,
     Apps,
@@ -28,6 +27,7 @@ from tests.integration.sample_portal.support import (
     serve_portal,
     write_registrations,
 )
+from tests.ports import free_port
 
 pytestmark = pytest.mark.dev_server
 

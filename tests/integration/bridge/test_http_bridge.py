@@ -29,7 +29,7 @@ from tests.builders import make_person
 from tests.conftest import START
 from tests.integration.bridge.conftest import alert, post_form, sign_in, verify_link
 from tests.legacy import IC_PASSWORD
-from tests.smtp import free_port
+from tests.ports import free_port
 
 WRONG = "Campus-Legacy-2018"
 

@@ -39,13 +39,6 @@ HTTP_TIMEOUT = 10
 LEEWAY_SECONDS = 60
 
 
-def free_port() -> int:
-    """A port nothing listens on right now (bind to port 0, read it, close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def is_listening(port: int) -> bool:
     """True if something accepts connections on 127.0.0.1:port."""
     try:

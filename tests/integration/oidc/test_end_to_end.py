@@ -30,11 +30,11 @@ from tests.integration.oidc.conftest import SECRETS
 from tests.integration.oidc.live import (
     Browser,
     RelyingParty,
-    free_port,
     is_listening,
     new_login,
     serve,
 )
+from tests.ports import free_port
 
 GRADES_PORT = 5001  # clients/grades.toml registers its URIs on this port
 ATTENDANCE_PORT = 5002  # clients/attendance.toml; nothing listens there in these tests

@@ -34,7 +34,8 @@ from tests.integration.oidc.conftest import (
     redirect_query,
     sign_in,
 )
-from tests.integration.oidc.live import free_port, serve
+from tests.integration.oidc.live import serve
+from tests.ports import free_port
 
 SCOPE = "openid students offline_access"
 

@@ -16,7 +16,7 @@ from idp.config import Settings
 from idp.services import Services
 from tests.builders import DEFAULT_PASSWORD, csrf_token
 from tests.conftest import base_settings
-from tests.integration.oidc.live import Browser, free_port, serve
+from tests.integration.oidc.live import Browser, serve
 from tests.integration.sample_portal.support import (
     PORTAL_APPS,
     Apps,
@@ -28,6 +28,7 @@ from tests.integration.sample_portal.support import (
     serve_portal,
     write_registrations,
 )
+from tests.ports import free_port
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import requests
 
 from idp.extensions import db
 from tests.builders import DEFAULT_PASSWORD, csrf_token
-from tests.integration.oidc.live import Browser, free_port
+from tests.integration.oidc.live import Browser
 from tests.integration.sample_portal.conftest import sign_in
 from tests.integration.sample_portal.support import (
     Apps,
@@ -20,6 +20,7 @@ from tests.integration.sample_portal.support import (
     portal_settings,
     serve_portal,
 )
+from tests.ports import free_port
 
 
 def _where(url: str) -> str:
