@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from idp.extensions import db
+from idp.extensions import db, read_without_transaction
 from idp.web.deps import oidc, services
 
 bp = Blueprint("oidc_endpoints", __name__)
@@ -54,6 +54,7 @@ def token() -> Any:
 @bp.route("/userinfo", methods=["GET", "POST"])
 def userinfo() -> Any:
     """UserInfo endpoint (bearer access token with scope openid)."""
+    read_without_transaction()
     return _not_cached(oidc().create_endpoint_response("userinfo"))  # reads only
 
 
@@ -66,4 +67,5 @@ def revoke() -> Any:
 @bp.route("/introspect", methods=["POST"])
 def introspect() -> Any:
     """Token introspection (RFC 7662)."""
+    read_without_transaction()
     return _not_cached(oidc().create_endpoint_response("introspection"))  # reads only
