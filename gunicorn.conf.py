@@ -6,4 +6,3 @@ in the query string (`/verify-email?token=...`), and a token must never reach a 
 
 # The default format's "%(r)s" (request line) and "%(f)s" (Referer) would hold the query string.
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s"'
-worker_tmp_dir = "/dev/shm"
