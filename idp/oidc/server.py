@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
@@ -14,7 +14,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import Response, g
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from idp.accounts.models import Account, AccountState
 from idp.clock import monotonic
@@ -27,7 +27,6 @@ from idp.oidc.grants import (
     RefreshIdToken,
     RotatingRefreshGrant,
     S256CodeChallenge,
-    live_account,
 )
 from idp.oidc.models import OAuthToken, OidcClient
 from idp.oidc.tokens import NewToken, digest, new_secret
@@ -240,16 +239,21 @@ _BEARER = "Bearer"  # token_type of an introspected access token
 
 @dataclass(frozen=True)
 class _Introspected:
-    """A live token as introspection sees it: its row, and which of its values was sent."""
+    """A live token as introspection sees it: its columns (TokenStore.find_for_introspection),
+    and which of its values was sent."""
 
-    row: OAuthToken
+    row: Row[Any]
     is_refresh: bool
-    sub: str | None = None  # of the live account, loaded once by query_token
 
     @property
     def client_id(self) -> str:
         """The client the token was issued to."""
-        return self.row.client_id
+        return str(self.row.client_id)
+
+    @property
+    def sub(self) -> str | None:
+        """The `sub` of the token's account (None for client_credentials)."""
+        return cast("str | None", self.row.account_sub)
 
     def is_expired(self) -> bool:
         """False: `_Introspection.query_token` returns unexpired tokens only."""
@@ -263,8 +267,8 @@ class _Introspected:
         """When the presented value stops working."""
         row = self.row
         if self.is_refresh and row.refresh_idle_expires_at and row.family_expires_at:
-            return min(row.refresh_idle_expires_at, row.family_expires_at)
-        return row.access_expires_at
+            return cast(datetime, min(row.refresh_idle_expires_at, row.family_expires_at))
+        return cast(datetime, row.access_expires_at)
 
 
 class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
@@ -275,17 +279,12 @@ class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         # is_expired() leaves expiry to the store, and find_any() checks nothing: check here
         # expiry, refresh rotation, revocation and the account (as the bearer validator does).
         deps: OidcDeps = self.server.deps
-        row = deps.tokens.find_any(token_string)
+        row = deps.tokens.find_for_introspection(token_string)
         if row is None or row.revoked_at is not None:
             return None
-        account = live_account(deps, row.account_id) if row.account_id is not None else None
-        if row.account_id is not None and account is None:
+        if row.account_id is not None and row.account_state != AccountState.ACTIVE:
             return None
-        token = _Introspected(
-            row,
-            is_refresh=row.refresh_token_digest == digest(token_string),
-            sub=account.sub if account is not None else None,
-        )
+        token = _Introspected(row, is_refresh=row.refresh_token_digest == digest(token_string))
         if token.is_refresh and row.rotated_at is not None:
             return None
         return token if token.expires_at() > deps.clock.now() else None

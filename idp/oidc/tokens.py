@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account
@@ -161,6 +161,11 @@ class TokenStore:
             )
         ).scalar_one_or_none()
 
+    def find_for_introspection(self, value: str) -> Row[Any] | None:
+        """What introspection needs of the token holding this value (access or refresh), with
+        its account's `account_sub` and `account_state`, as one plain row (no ORM objects)."""
+        return self._session.execute(_INTROSPECT, {"digest": digest(value)}).first()
+
     def live_refresh_scope(self, refresh_token: str, client_id: str) -> str | None:
         """The scope of a live refresh token of this client, without claiming it; else None."""
         query = select(OAuthToken.scope).where(
@@ -234,6 +239,37 @@ def _find_access_query() -> Any:
 
 
 _FIND_ACCESS = _find_access_query()
+
+
+def _introspection_query() -> Any:
+    """Built once, like _FIND_ACCESS: every introspection request runs it."""
+    value_digest: Any = bindparam("digest")
+    return (
+        select(
+            OAuthToken.client_id,
+            OAuthToken.scope,
+            OAuthToken.issued_at,
+            OAuthToken.access_expires_at,
+            OAuthToken.refresh_idle_expires_at,
+            OAuthToken.family_expires_at,
+            OAuthToken.revoked_at,
+            OAuthToken.rotated_at,
+            OAuthToken.refresh_token_digest,
+            OAuthToken.account_id,
+            Account.sub.label("account_sub"),
+            Account.state.label("account_state"),
+        )
+        .outerjoin(Account, Account.id == OAuthToken.account_id)
+        .where(
+            or_(
+                OAuthToken.access_token_digest == value_digest,
+                OAuthToken.refresh_token_digest == value_digest,
+            )
+        )
+    )
+
+
+_INTROSPECT = _introspection_query()
 
 
 def _live_refresh(refresh_digest: str, client_id: str, now: datetime) -> tuple[Any, ...]:
