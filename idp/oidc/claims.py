@@ -3,25 +3,53 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from idp.accounts.models import Account, AccountKind
+from idp.accounts.models import AccountKind
 from idp.accounts.preferences import has_contact_preferences
 from idp.clock import Clock
 from idp.policy import ClaimsPolicy
-from idp.roster.access import GuardianAccess, VisibleStudent
+from idp.roster.access import GuardianAccess, RosterPerson, VisibleStudent
 from idp.roster.models import Person
 
-ClaimSource = Callable[[Account, Person | None], Any]
+
+class ClaimsAccount(Protocol):
+    """What the claims read of an account: an `Account` row, or the plain view the userinfo
+    path loads with the access token (idp/oidc/tokens.py)."""
+
+    @property
+    def sub(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def username(self) -> str | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def email_verified_at(self) -> datetime | None: ...
+    @property
+    def person_id(self) -> int | None: ...
+    @property
+    def locale(self) -> str: ...
+    @property
+    def communication_channel(self) -> str: ...
+    @property
+    def communication_topics(self) -> list[Any]: ...
 
 
-def _name(account: Account, person: Person | None) -> str | None:
+ClaimSource = Callable[[ClaimsAccount, RosterPerson | None], Any]
+
+
+def _name(account: ClaimsAccount, person: RosterPerson | None) -> str | None:
     return f"{person.given_name} {person.family_name}" if person else None
 
 
-def _notification_preferences(account: Account, person: Person | None) -> dict[str, Any] | None:
+def _notification_preferences(
+    account: ClaimsAccount, person: RosterPerson | None
+) -> dict[str, Any] | None:
     # Students have no contact preferences (the school contacts their guardians): left out.
     if not has_contact_preferences(account.kind):
         return None
@@ -85,14 +113,18 @@ class ClaimsService:
             "student": self._student,
         }
 
-    def _students(self, account: Account, person: Person | None) -> list[dict[str, Any]] | None:
+    def _students(
+        self, account: ClaimsAccount, person: RosterPerson | None
+    ) -> list[dict[str, Any]] | None:
         # DESIGN.md 6: guardians only; oldest first; restricted/closed-school children never.
         if account.kind != AccountKind.GUARDIAN or person is None:
             return None
         visible = self._access.visible_students(person, self._clock.now().date())
         return [_student_entry(student) for student in visible]
 
-    def _student(self, account: Account, person: Person | None) -> dict[str, Any] | None:
+    def _student(
+        self, account: ClaimsAccount, person: RosterPerson | None
+    ) -> dict[str, Any] | None:
         # claims.toml [student_claim] is_released_to_students.
         if account.kind != AccountKind.STUDENT or person is None:
             return None
@@ -103,7 +135,7 @@ class ClaimsService:
 
     def user_info(
         self,
-        account: Account,
+        account: ClaimsAccount,
         scope: str,
         requested: Iterable[str] = (),
         allowed_scopes: Iterable[str] = (),
@@ -112,7 +144,7 @@ class ClaimsService:
         requested (OIDC `claims` parameter) that the client's allowed scopes would release."""
         extra = self._policy.claims_for(allowed_scopes) & set(requested)
         names = self._policy.claims_for(scope.split()) | extra | {"sub"}
-        person = getattr(account, "loaded_person", None)
+        person: RosterPerson | None = getattr(account, "loaded_person", None)
         if person is None and account.person_id:
             person = self._session.get(Person, account.person_id)
         claims: dict[str, Any] = {}

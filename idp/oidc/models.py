@@ -265,16 +265,12 @@ class OAuthToken(db.Model):  # type: ignore[name-defined,misc]
 
     def get_user(self) -> Any:
         """The account the token was issued to (None for client_credentials)."""
-        if hasattr(self, "owner"):  # loaded with the token (TokenStore.find_access)
-            return self.owner
         from idp.accounts.models import Account
 
         return db.session.get(Account, self.account_id) if self.account_id else None
 
     def get_client(self) -> OidcClient | None:
         """The client the token was issued to."""
-        if hasattr(self, "client"):  # set by the bearer validator from the client cache
-            return self.client  # type: ignore[no-any-return]
         return db.session.execute(
             db.select(OidcClient).where(OidcClient.client_id == self.client_id)
         ).scalar_one_or_none()

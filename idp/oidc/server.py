@@ -29,7 +29,7 @@ from idp.oidc.grants import (
     S256CodeChallenge,
 )
 from idp.oidc.models import OAuthToken, OidcClient
-from idp.oidc.tokens import NewToken, digest, new_secret
+from idp.oidc.tokens import AccessGrant, AccountView, NewToken, digest, new_secret
 
 # A client file synced by `idp clients sync` is seen by every worker within this time.
 CLIENT_CACHE_SECONDS = 30
@@ -186,16 +186,14 @@ class _BearerValidator(BearerTokenValidator):  # type: ignore[misc]
         self._deps = deps
         self._server = server
 
-    def authenticate_token(self, token_string: str) -> OAuthToken | None:
+    def authenticate_token(self, token_string: str) -> AccessGrant | None:
         token = self._deps.tokens.find_access(token_string)
-        owner = token.owner if token is not None else None
-        if owner is None or owner.state != AccountState.ACTIVE:
+        if token is None or token.owner is None or token.owner.state != AccountState.ACTIVE:
             return None  # no account (client_credentials) or access ended
-        owner.loaded_person = token.owner_person  # type: ignore[union-attr]
-        token.client = self._server.query_client(token.client_id)  # type: ignore[union-attr]
+        token.client = self._server.query_client(token.client_id)
         return token
 
-    def validate_token(self, token: OAuthToken | None, scopes: Any, request: Any) -> None:
+    def validate_token(self, token: AccessGrant | None, scopes: Any, request: Any) -> None:
         try:
             super().validate_token(token, scopes, request)
         except InsufficientScopeError:
@@ -207,10 +205,10 @@ class _UserInfo(UserInfoEndpoint):  # type: ignore[misc]
         super().__init__(resource_protector=protector)
         self._deps = deps
 
-    def generate_user_info(self, user: Account, scope: str) -> dict[str, Any]:
+    def generate_user_info(self, user: AccountView, scope: str) -> dict[str, Any]:
         # Authlib's flask ResourceProtector keeps the validated token on `g`.
-        token: OAuthToken | None = g.get("authlib_server_oauth2_token")
-        requested = getattr(token, "userinfo_claims", [])
+        token: AccessGrant | None = g.get("authlib_server_oauth2_token")
+        requested = token.userinfo_claims if token is not None else []
         if not requested or token is None:
             return self._deps.claims.user_info(user, scope)
         client = self.server.query_client(token.client_id)

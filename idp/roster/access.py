@@ -8,12 +8,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from idp.policy import RolloutPolicy
 from idp.roster.models import Enrollment, Person, Relationship, School
+
+
+class RosterPerson(Protocol):
+    """What the claims read of a person: a `Person` row, or the plain view the userinfo path
+    loads with the access token (idp/oidc/tokens.py)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def is_active(self) -> bool: ...
+    @property
+    def sis_person_id(self) -> str: ...
+    @property
+    def given_name(self) -> str: ...
+    @property
+    def family_name(self) -> str: ...
+    @property
+    def birth_date(self) -> date | None: ...
 
 
 @dataclass(frozen=True)
@@ -134,7 +155,7 @@ class GuardianAccess:
         """The Person ids of the students this guardian may see on the day `on`."""
         return self.standing(person, on).visible_student_ids
 
-    def visible_students(self, person: Person, on: date) -> list[VisibleStudent]:
+    def visible_students(self, person: RosterPerson, on: date) -> list[VisibleStudent]:
         """The students this guardian may see on the day `on`, oldest first (the `students`
         claim: the portal opens on the oldest child). One entry per student; a student
         enrolled in two open schools is listed once, at the school first by SIS id."""
@@ -149,7 +170,7 @@ class GuardianAccess:
                 visible.append(VisibleStudent(*row))
         return visible
 
-    def enrolment(self, student: Person, on: date) -> VisibleStudent | None:
+    def enrolment(self, student: RosterPerson, on: date) -> VisibleStudent | None:
         """A student's own enrolment in a school open on the day `on` (None: no portal)."""
         if student.role != "student" or not student.is_active:
             return None
