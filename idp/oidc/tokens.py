@@ -215,7 +215,7 @@ class TokenStore:
         plain columns in one statement: the whole database work of a userinfo request but
         the `students` claim. ORM objects cost a third of the request (bench/oidc_bench.py)."""
         params = {"digest": digest(access_token), "now": self.now()}
-        found = self._session.execute(_FIND_ACCESS, params).first()
+        found = self._session.connection().execute(_FIND_ACCESS, params).first()
         if found is None:
             return None
         values = found._mapping
@@ -247,7 +247,7 @@ class TokenStore:
     def find_for_introspection(self, value: str) -> Row[Any] | None:
         """What introspection needs of the token holding this value (access or refresh), with
         its account's `account_sub` and `account_state`, as one plain row (no ORM objects)."""
-        return self._session.execute(_INTROSPECT, {"digest": digest(value)}).first()
+        return self._session.connection().execute(_INTROSPECT, {"digest": digest(value)}).first()
 
     def live_refresh_scope(self, refresh_token: str, client_id: str) -> str | None:
         """The scope of a live refresh token of this client, without claiming it; else None."""

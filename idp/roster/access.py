@@ -6,9 +6,10 @@ and only while the student is enrolled in a school whose portal is open (policie
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
@@ -62,19 +63,23 @@ class VisibleStudent:
     grade: str | None
 
 
+def _active_enrolment(student: type[Person]) -> list[ColumnElement[bool]]:
+    """An active student with an active enrolment in an active school."""
+    return [Enrollment.is_active.is_(True), student.is_active.is_(True), School.is_active.is_(True)]
+
+
 def _open_enrolment(student: type[Person]) -> list[ColumnElement[bool]]:
-    """An active student with an active enrolment in one of the `open_schools` (bound)."""
+    """An active enrolment (as above) in one of the `open_schools` (bound)."""
     return [
-        Enrollment.is_active.is_(True),
-        student.is_active.is_(True),
-        School.is_active.is_(True),
+        *_active_enrolment(student),
         School.sis_id.in_(bindparam("open_schools", expanding=True)),
     ]
 
 
 def _visible_students_query() -> Select[int, str, str, str, date | None, str, str, str, str | None]:
     """Built once: the `students` claim is made for every token and userinfo answer, and
-    building this statement cost more than running it (bench/oidc_bench.py, py-spy)."""
+    building this statement cost more than running it (bench/oidc_bench.py, py-spy). Which
+    schools are open is checked on the rows (a bound IN list is rewritten at every run)."""
     student = aliased(Person)
     return (
         select(
@@ -96,7 +101,7 @@ def _visible_students_query() -> Select[int, str, str, str, date | None, str, st
             Relationship.is_active.is_(True),
             Relationship.is_legal_guardian.is_(True),
             Relationship.restricted_at.is_(None),
-            *_open_enrolment(student),
+            *_active_enrolment(student),
         )
         .order_by(
             student.birth_date.is_(None),
@@ -110,14 +115,14 @@ def _visible_students_query() -> Select[int, str, str, str, date | None, str, st
 
 
 def _enrolment_query() -> Select[str, str, str | None]:
-    """Built once: a student's own enrolment in an open school (the `student` claim)."""
+    """Built once: a student's own active enrolments (the `student` claim takes the first in
+    an open school)."""
     return (
         select(School.sis_id, School.name, Enrollment.grade)
         .join(Enrollment, Enrollment.school_id == School.id)
         .join(Person, Person.id == Enrollment.person_id)
-        .where(Enrollment.person_id == bindparam("student_id"), *_open_enrolment(Person))
+        .where(Enrollment.person_id == bindparam("student_id"), *_active_enrolment(Person))
         .order_by(School.sis_id)
-        .limit(1)
     )
 
 
@@ -161,12 +166,13 @@ class GuardianAccess:
         enrolled in two open schools is listed once, at the school first by SIS id."""
         if person.role != "guardian" or not person.is_active:
             return []
-        params = {"guardian_id": person.id, "open_schools": self._open_schools(on)}
+        open_schools = self._rollout.enabled_school_ids(on)
         seen: set[int] = set()
         visible = []
-        for row in self._session.execute(_VISIBLE_STUDENTS, params):
-            if row[0] not in seen:
-                seen.add(row[0])
+        rows = self._read(_VISIBLE_STUDENTS, {"guardian_id": person.id})
+        for row in rows:
+            if row.sis_id in open_schools and row.id not in seen:
+                seen.add(row.id)
                 visible.append(VisibleStudent(*row))
         return visible
 
@@ -174,12 +180,17 @@ class GuardianAccess:
         """A student's own enrolment in a school open on the day `on` (None: no portal)."""
         if student.role != "student" or not student.is_active:
             return None
-        params = {"student_id": student.id, "open_schools": self._open_schools(on)}
-        row = self._session.execute(_ENROLMENT, params).first()
+        open_schools = self._rollout.enabled_school_ids(on)
+        rows = self._read(_ENROLMENT, {"student_id": student.id})
+        row = next((row for row in rows if row.sis_id in open_schools), None)
         if row is None:
             return None
         names = (student.sis_person_id, student.given_name, student.family_name)
         return VisibleStudent(student.id, *names, student.birth_date, "self", *row)
+
+    def _read(self, statement: Any, params: dict[str, Any]) -> Sequence[Any]:
+        # Plain columns: run on the session's connection, without the ORM's result handling.
+        return self._session.connection().execute(statement, params).all()
 
     def _open_schools(self, on: date) -> list[str]:
         return sorted(self._rollout.enabled_school_ids(on))
