@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountState
 from idp.clock import Clock
-from idp.oidc.claims import ClaimsService
+from idp.oidc.claims import ClaimsAccount, ClaimsService
 from idp.oidc.keys import SigningKeyService
-from idp.oidc.models import AuthorizationCode, OAuthToken, OidcClient, SsoSession
-from idp.oidc.tokens import TokenStore, new_secret
+from idp.oidc.models import AuthorizationCode, OidcClient, SsoSession
+from idp.oidc.tokens import AccountView, ClaimedRefresh, TokenStore, new_secret
 from idp.policy import OidcPolicy
 
 # "Activity" (lifecycle) is written at most this often by token refreshes: not one UPDATE each.
@@ -117,7 +117,7 @@ class _PortalIdToken:
             "exp": now + minutes * 60,
         }
 
-    def generate_user_info(self, user: Account, scope: str) -> dict[str, Any]:
+    def generate_user_info(self, user: ClaimsAccount, scope: str) -> dict[str, Any]:
         """Claims released by the token's scopes."""
         return self.deps.claims.user_info(user, scope)
 
@@ -159,14 +159,16 @@ class RefreshIdToken(_PortalIdToken, OpenIDToken):  # type: ignore[misc]
     def get_compatible_claims(self, request: Any) -> Any:
         """auth_time, amr, acr and sid of the original sign-in."""
         claims = super().get_compatible_claims(request)
-        old: OAuthToken = request.refresh_token
+        old: ClaimedRefresh = request.refresh_token
         if old.auth_time is not None:
             claims["auth_time"] = int(old.auth_time.timestamp())
         if old.amr:
             claims["amr"] = old.amr
         if old.acr:
             claims["acr"] = old.acr
-        claims.update(self.session_claims(old.sso_session_id))
+        sid = getattr(request, "sso_sid", None)  # RotatingRefreshGrant.authenticate_user
+        if sid is not None:
+            claims["sid"] = sid
         return claims
 
 
@@ -227,7 +229,7 @@ class RotatingRefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         """The server's dependencies."""
         return self.server.deps  # type: ignore[no-any-return]
 
-    def authenticate_refresh_token(self, refresh_token: str) -> OAuthToken | None:
+    def authenticate_refresh_token(self, refresh_token: str) -> ClaimedRefresh | None:
         """Claim the token (exactly one concurrent request wins).
 
         The requested scope is checked first: claiming rotates the token, and a request
@@ -240,18 +242,23 @@ class RotatingRefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
                 raise InvalidScopeError()
         return self.deps.tokens.claim_refresh(refresh_token, client_id)
 
-    def authenticate_user(self, refresh_token: OAuthToken) -> Account | None:
-        """The token's account if still active; a refresh counts as activity."""
-        account = live_account(self.deps, refresh_token.account_id)
-        if account is None:
+    def authenticate_user(self, refresh_token: ClaimedRefresh) -> AccountView | None:
+        """The token's account if still active; a refresh counts as activity. The SSO
+        session's `sid` is read in the same statement, for the new ID token."""
+        tokens = self.deps.tokens
+        owner = None
+        if refresh_token.account_id is not None:
+            owner = tokens.refresh_owner(refresh_token.account_id, refresh_token.sso_session_id)
+        if owner is None or owner.account.state != AccountState.ACTIVE:
             raise InvalidGrantError("The account can no longer sign in.")
         now = self.deps.clock.now()
-        last = account.last_activity_at
+        last = owner.last_activity_at
         if last is None or now - last >= ACTIVITY_TOUCH_INTERVAL:
-            account.last_activity_at = now  # activity, recorded at most once per interval
-        return account
+            tokens.touch_activity(owner.account.id, now)  # at most once per interval
+        self.request.sso_sid = owner.sid
+        return owner.account
 
-    def revoke_old_credential(self, refresh_token: OAuthToken) -> None:
+    def revoke_old_credential(self, refresh_token: ClaimedRefresh) -> None:
         """Nothing to do: claiming already rotated it."""
 
 

@@ -29,7 +29,14 @@ from idp.oidc.grants import (
     S256CodeChallenge,
 )
 from idp.oidc.models import OAuthToken, OidcClient
-from idp.oidc.tokens import AccessGrant, AccountView, NewToken, digest, new_secret
+from idp.oidc.tokens import (
+    AccessGrant,
+    AccountView,
+    ClaimedRefresh,
+    NewToken,
+    digest,
+    new_secret,
+)
 
 # A client file synced by `idp clients sync` is seen by every worker within this time.
 CLIENT_CACHE_SECONDS = 30
@@ -78,7 +85,7 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self,
         grant_type: str,
         client: OidcClient,
-        user: Account | None = None,
+        user: Account | AccountView | None = None,
         scope: str | None = None,
         expires_in: int | None = None,
         include_refresh_token: bool = True,
@@ -131,9 +138,9 @@ def _wants_refresh(client: OidcClient, scope: str | None) -> bool:
 
 def _binding(request: Any, token: dict[str, Any]) -> NewToken:
     client: OidcClient = request.client
-    user: Account | None = request.user
+    user: Account | AccountView | None = request.user  # AccountView on refresh
     code = getattr(request, "authorization_code", None)
-    old: OAuthToken | None = getattr(request, "refresh_token", None)
+    old: ClaimedRefresh | None = getattr(request, "refresh_token", None)
     base = {
         "client_id": client.get_client_id(),
         "account_id": user.id if user else None,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account
 from idp.clock import Clock
-from idp.oidc.models import AuthorizationCode, OAuthToken
+from idp.oidc.models import AuthorizationCode, OAuthToken, SsoSession
 from idp.policy import TokenPolicy
 from idp.roster.models import Person
 from idp.sqltypes import UtcDateTime
@@ -89,6 +89,41 @@ _PERSON_FIELDS = tuple(field.name for field in fields(PersonView))
 _ACCOUNT_FIELDS = tuple(
     field.name for field in fields(AccountView) if field.name != "loaded_person"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshOwner:
+    """The account of a rotated refresh token, read as plain columns with its person and the
+    `sid` of the token's SSO session (TokenStore.refresh_owner)."""
+
+    account: AccountView
+    last_activity_at: datetime | None
+    sid: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedRefresh:
+    """A refresh token just rotated (TokenStore.claim_refresh): what Authlib's refresh grant
+    asks of it (TokenMixin) and what the new tokens inherit from it."""
+
+    client_id: str
+    account_id: int | None
+    scope: str
+    authorization_code_id: int | None
+    sso_session_id: int | None
+    auth_time: datetime | None
+    amr: list[str]
+    acr: str | None
+    family_id: str
+    family_expires_at: datetime | None
+
+    def check_client(self, client: Any) -> bool:
+        """True if the token belongs to this client."""
+        return bool(self.client_id == client.get_client_id())
+
+    def get_scope(self) -> str:
+        """The scope the token was granted."""
+        return self.scope
 
 
 @dataclass(slots=True)
@@ -208,7 +243,7 @@ class TokenStore:
             ),
             family_expires_at=family_expires_at if refresh_token else None,
         )
-        self._session.execute(insert(OAuthToken).values(**fields))
+        self._session.connection().execute(_INSERT_TOKEN, fields)
 
     def find_access(self, access_token: str) -> AccessGrant | None:
         """A live (unexpired, unrevoked) access token with its account and person, read as
@@ -219,9 +254,7 @@ class TokenStore:
         if found is None:
             return None
         values = found._mapping
-        person = None
-        if values["person.id"] is not None:
-            person = PersonView(**{name: values[f"person.{name}"] for name in _PERSON_FIELDS})
+        person = _person_view(values)
         owner = None
         if values["account.id"] is not None:
             fields = {name: values[f"account.{name}"] for name in _ACCOUNT_FIELDS}
@@ -256,20 +289,17 @@ class TokenStore:
         )
         return self._session.execute(query).scalar_one_or_none()
 
-    def claim_refresh(self, refresh_token: str, client_id: str) -> OAuthToken | None:
-        """Rotate: mark a live refresh token used and return its row; None if not allowed.
+    def claim_refresh(self, refresh_token: str, client_id: str) -> ClaimedRefresh | None:
+        """Rotate: mark a live refresh token used and return what the new tokens inherit from
+        it; None if not allowed.
 
         Reuse of an already rotated token (outside the concurrency grace) revokes its family.
         """
         now = self._clock.now()
         refresh_digest = digest(refresh_token)
-        won = self._session.execute(
-            update(OAuthToken)
-            .where(*_live_refresh(refresh_digest, client_id, now))
-            .values(rotated_at=now)
-            .returning(OAuthToken),  # one round trip for the winner
-            execution_options={"synchronize_session": False},
-        ).scalar_one_or_none()
+        params = {"digest": refresh_digest, "token_client_id": client_id, "now": now}
+        claimed = self._session.connection().execute(_CLAIM_REFRESH, params).first()
+        won = ClaimedRefresh(*claimed) if claimed is not None else None  # one round trip
         if won is not None:
             return won
         row = self._session.execute(
@@ -282,6 +312,24 @@ class TokenStore:
         if now - row.rotated_at > CONCURRENT_REFRESH_GRACE:  # reuse, not a race
             self.revoke_where(OAuthToken.family_id == row.family_id)
         return None
+
+    def refresh_owner(self, account_id: int, sso_session_id: int | None) -> RefreshOwner | None:
+        """The account (with person) a refresh token was issued to, and the `sid` of its SSO
+        session: one statement for what a refresh reads besides the `students` claim."""
+        params = {"account_id": account_id, "sso_session_id": sso_session_id}
+        found = self._session.connection().execute(_REFRESH_OWNER, params).first()
+        if found is None:
+            return None
+        values = found._mapping
+        person = _person_view(values)
+        account = AccountView(
+            **{name: values[f"account.{name}"] for name in _ACCOUNT_FIELDS}, loaded_person=person
+        )
+        return RefreshOwner(account, values["last_activity_at"], values["sid"])
+
+    def touch_activity(self, account_id: int, now: datetime) -> None:
+        """Record account activity (a refresh) at `now`."""
+        self._session.connection().execute(_TOUCH_ACTIVITY, {"owner_id": account_id, "now": now})
 
     def revoke(self, row: OAuthToken) -> None:
         """Revoke one token row; revoking a refresh token ends its whole family."""
@@ -305,18 +353,31 @@ class TokenStore:
         return self._clock.now()
 
 
+def _person_view(values: Any) -> PersonView | None:
+    """The `person.*` columns of a row as a PersonView (None when the account has no person)."""
+    if values["person.id"] is None:
+        return None
+    return PersonView(**{name: values[f"person.{name}"] for name in _PERSON_FIELDS})
+
+
+def _owner_columns() -> list[Any]:
+    """The account and person columns of AccountView and PersonView, labelled `account.*` and
+    `person.*`, for statements that load them with a token."""
+    return [
+        *(getattr(Account, name).label(f"account.{name}") for name in _ACCOUNT_FIELDS),
+        *(getattr(Person, name).label(f"person.{name}") for name in _PERSON_FIELDS),
+    ]
+
+
 def _find_access_query() -> Any:
     """Built once: every userinfo request runs it, and building the statement cost a fifth of
     a userinfo request (bench/oidc_bench.py, py-spy)."""
-    account_columns = [getattr(Account, name).label(f"account.{name}") for name in _ACCOUNT_FIELDS]
-    person_columns = [getattr(Person, name).label(f"person.{name}") for name in _PERSON_FIELDS]
     return (
         select(
             OAuthToken.client_id,
             OAuthToken.scope,
             AuthorizationCode.claims_request,
-            *account_columns,
-            *person_columns,
+            *_owner_columns(),
         )
         .outerjoin(Account, Account.id == OAuthToken.account_id)
         .outerjoin(Person, Person.id == Account.person_id)
@@ -361,6 +422,35 @@ def _introspection_query() -> Any:
 
 
 _INTROSPECT = _introspection_query()
+
+_CLAIMED_FIELDS = tuple(field.name for field in fields(ClaimedRefresh))
+# Built once (every refresh runs it): claim a live refresh token by marking it rotated.
+_CLAIM_REFRESH = (
+    update(OAuthToken)
+    .where(
+        OAuthToken.refresh_token_digest == bindparam("digest"),
+        OAuthToken.client_id == bindparam("token_client_id"),
+        OAuthToken.rotated_at.is_(None),
+        OAuthToken.revoked_at.is_(None),
+        OAuthToken.refresh_idle_expires_at > bindparam("now", type_=UtcDateTime()),
+        OAuthToken.family_expires_at > bindparam("now", type_=UtcDateTime()),
+    )
+    .values(rotated_at=bindparam("now", type_=UtcDateTime()))
+    .returning(*(getattr(OAuthToken, name) for name in _CLAIMED_FIELDS))
+)
+_INSERT_TOKEN = insert(OAuthToken)  # built once: every token request inserts one row
+# Built once (every refresh runs them): the owner of a claimed token, and its activity.
+_REFRESH_OWNER = (
+    select(*_owner_columns(), Account.last_activity_at, SsoSession.sid)
+    .outerjoin(Person, Person.id == Account.person_id)
+    .outerjoin(SsoSession, SsoSession.id == bindparam("sso_session_id"))
+    .where(Account.id == bindparam("account_id"))
+)
+_TOUCH_ACTIVITY = (
+    update(Account)
+    .where(Account.id == bindparam("owner_id"))
+    .values(last_activity_at=bindparam("now", type_=UtcDateTime()))
+)
 
 
 def _live_refresh(refresh_digest: str, client_id: str, now: datetime) -> tuple[Any, ...]:

@@ -3,13 +3,16 @@ absolute lifetimes from policies/oidc.toml, bound to their client, only for who 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from flask.testing import FlaskClient
 
+from idp.accounts.models import Account
 from idp.clock import FrozenClock
+from idp.extensions import db
 from tests.builders import csrf_token
 from tests.integration.oidc.conftest import (
     SECRETS,
@@ -314,3 +317,25 @@ def test_public_client_refreshes_with_its_client_id_only(signed_in: FlaskClient)
 
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["refresh_token"] != original["refresh_token"]
+
+
+def _last_activity(guardian: Account) -> datetime | None:
+    db.session.expire_all()
+    return db.session.get(Account, guardian.id).last_activity_at  # type: ignore[union-attr]
+
+
+def test_a_refresh_counts_as_activity_at_most_once_an_hour(
+    signed_in: FlaskClient, guardian: Account, clock: FrozenClock
+) -> None:
+    # The lifecycle sweep disables accounts idle for 6 months: an app that keeps refreshing
+    # keeps its user's account alive, without a write on every refresh.
+    tokens = _sign_in_tokens(signed_in)
+    signed_in_at = _last_activity(guardian)
+
+    clock.advance(seconds=30 * 60)
+    tokens = _refreshed(signed_in, tokens["refresh_token"])
+    assert _last_activity(guardian) == signed_in_at  # within the hour: not written again
+
+    clock.advance(seconds=31 * 60)
+    _refreshed(signed_in, tokens["refresh_token"])
+    assert _last_activity(guardian) == clock.now()
