@@ -213,9 +213,13 @@ class PortalCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         """Nothing to do: redemption already marked the code used."""
 
-    def authenticate_user(self, authorization_code: AuthorizationCode) -> Account | None:
-        """The code's account, if it may still sign in to apps."""
-        return live_account(self.deps, authorization_code.account_id)
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> AccountView | None:
+        """The code's account, if it may still sign in to apps (with its person, read in the
+        same statement, for the ID token's claims)."""
+        owner = self.deps.tokens.owner(authorization_code.account_id, None)
+        if owner is None or owner.account.state != AccountState.ACTIVE:
+            return None
+        return owner.account
 
 
 class RotatingRefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
@@ -248,7 +252,7 @@ class RotatingRefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         tokens = self.deps.tokens
         owner = None
         if refresh_token.account_id is not None:
-            owner = tokens.refresh_owner(refresh_token.account_id, refresh_token.sso_session_id)
+            owner = tokens.owner(refresh_token.account_id, refresh_token.sso_session_id)
         if owner is None or owner.account.state != AccountState.ACTIVE:
             raise InvalidGrantError("The account can no longer sign in.")
         now = self.deps.clock.now()

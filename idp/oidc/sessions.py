@@ -19,6 +19,17 @@ from idp.policy import SessionPolicy
 _TOUCH_INTERVAL = timedelta(minutes=1)
 
 
+# Built once per dialect: every authorization request records its client.
+_RECORD_CLIENT = {
+    "postgresql": postgresql_insert(SsoSessionClient).on_conflict_do_nothing(
+        index_elements=["sso_session_id", "client_id"]
+    ),
+    "sqlite": sqlite_insert(SsoSessionClient).on_conflict_do_nothing(
+        index_elements=["sso_session_id", "client_id"]
+    ),
+}
+
+
 class SsoSessionService:
     """Starts, finds, touches and ends SSO sessions; records the clients each one served."""
 
@@ -69,12 +80,9 @@ class SsoSessionService:
 
         One INSERT ... ON CONFLICT DO NOTHING: idempotent, race-free, no savepoint."""
         dialect = self._session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        self._session.execute(
-            insert(SsoSessionClient)
-            .values(sso_session_id=sso.id, client_id=client_id, first_at=self._clock.now())
-            .on_conflict_do_nothing(index_elements=["sso_session_id", "client_id"])
-        )
+        statement = _RECORD_CLIENT["postgresql" if dialect == "postgresql" else "sqlite"]
+        values = {"sso_session_id": sso.id, "client_id": client_id, "first_at": self._clock.now()}
+        self._session.connection().execute(statement, values)
 
     def clients_of(self, sso: SsoSession) -> list[str]:
         """The client ids this session signed in to, in order."""

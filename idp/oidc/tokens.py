@@ -92,9 +92,9 @@ _ACCOUNT_FIELDS = tuple(
 
 
 @dataclass(frozen=True, slots=True)
-class RefreshOwner:
-    """The account of a rotated refresh token, read as plain columns with its person and the
-    `sid` of the token's SSO session (TokenStore.refresh_owner)."""
+class TokenOwner:
+    """The account of a code or refresh token, read as plain columns with its person and the
+    `sid` of the token's SSO session (TokenStore.owner)."""
 
     account: AccountView
     last_activity_at: datetime | None
@@ -174,14 +174,13 @@ class TokenStore:
 
         A plain INSERT statement, not an ORM add + flush: this is on every sign-in hop."""
         now = self._clock.now()
-        self._session.execute(
-            insert(AuthorizationCode).values(
-                code_digest=digest(code),
-                created_at=now,
-                expires_at=now + timedelta(seconds=self._policy.authorization_code_seconds),
-                **binding,
-            )
-        )
+        values = {
+            "code_digest": digest(code),
+            "created_at": now,
+            "expires_at": now + timedelta(seconds=self._policy.authorization_code_seconds),
+            **binding,
+        }
+        self._session.connection().execute(_INSERT_CODE, values)
 
     def redeem_code(self, code: str, client_id: str) -> AuthorizationCode | None:
         """Mark a live code used and return it; None if unknown, expired or already used.
@@ -313,11 +312,12 @@ class TokenStore:
             self.revoke_where(OAuthToken.family_id == row.family_id)
         return None
 
-    def refresh_owner(self, account_id: int, sso_session_id: int | None) -> RefreshOwner | None:
-        """The account (with person) a refresh token was issued to, and the `sid` of its SSO
-        session: one statement for what a refresh reads besides the `students` claim."""
+    def owner(self, account_id: int, sso_session_id: int | None) -> TokenOwner | None:
+        """The account (with person) a code or refresh token was issued to, and the `sid` of
+        its SSO session: one statement for what a token request reads besides the `students`
+        claim."""
         params = {"account_id": account_id, "sso_session_id": sso_session_id}
-        found = self._session.connection().execute(_REFRESH_OWNER, params).first()
+        found = self._session.connection().execute(_TOKEN_OWNER, params).first()
         if found is None:
             return None
         values = found._mapping
@@ -325,7 +325,7 @@ class TokenStore:
         account = AccountView(
             **{name: values[f"account.{name}"] for name in _ACCOUNT_FIELDS}, loaded_person=person
         )
-        return RefreshOwner(account, values["last_activity_at"], values["sid"])
+        return TokenOwner(account, values["last_activity_at"], values["sid"])
 
     def touch_activity(self, account_id: int, now: datetime) -> None:
         """Record account activity (a refresh) at `now`."""
@@ -439,8 +439,9 @@ _CLAIM_REFRESH = (
     .returning(*(getattr(OAuthToken, name) for name in _CLAIMED_FIELDS))
 )
 _INSERT_TOKEN = insert(OAuthToken)  # built once: every token request inserts one row
-# Built once (every refresh runs them): the owner of a claimed token, and its activity.
-_REFRESH_OWNER = (
+_INSERT_CODE = insert(AuthorizationCode)  # and every authorization one code
+# Built once (every token request runs them): the owner of a code or token, its activity.
+_TOKEN_OWNER = (
     select(*_owner_columns(), Account.last_activity_at, SsoSession.sid)
     .outerjoin(Person, Person.id == Account.person_id)
     .outerjoin(SsoSession, SsoSession.id == bindparam("sso_session_id"))
