@@ -76,9 +76,10 @@ def start_browser_session(
     session.clear()
     session.rotate()  # a new session id after sign-in: no session fixation
     sso = services().sso.start(account, amr=amr, acr=acr)
+    account_id, sid = account.id, sso.sid  # read before the commit expires both rows
     db.session.commit()
-    session["account_id"] = account.id
-    session["sid"] = sso.sid
+    session["account_id"] = account_id
+    session["sid"] = sid
     if lang:
         session["lang"] = lang
     return redirect(safe_next(next_url or request.args.get("next")))
