@@ -423,19 +423,27 @@ def _introspection_query() -> Any:
 
 _INTROSPECT = _introspection_query()
 
-_CLAIMED_FIELDS = tuple(field.name for field in fields(ClaimedRefresh))
-# Built once (every refresh runs it): claim a live refresh token by marking it rotated.
-_CLAIM_REFRESH = (
-    update(OAuthToken)
-    .where(
-        OAuthToken.refresh_token_digest == bindparam("digest"),
-        OAuthToken.client_id == bindparam("token_client_id"),
+
+def _live_refresh(refresh_digest: Any, client_id: Any, now: Any) -> tuple[Any, ...]:
+    """Conditions of a refresh token this client may still use: unrotated, unrevoked, unexpired
+    (values, or bound parameters for a statement built once)."""
+    return (
+        OAuthToken.refresh_token_digest == refresh_digest,
+        OAuthToken.client_id == client_id,
         OAuthToken.rotated_at.is_(None),
         OAuthToken.revoked_at.is_(None),
-        OAuthToken.refresh_idle_expires_at > bindparam("now", type_=UtcDateTime()),
-        OAuthToken.family_expires_at > bindparam("now", type_=UtcDateTime()),
+        OAuthToken.refresh_idle_expires_at > now,
+        OAuthToken.family_expires_at > now,
     )
-    .values(rotated_at=bindparam("now", type_=UtcDateTime()))
+
+
+_CLAIMED_FIELDS = tuple(field.name for field in fields(ClaimedRefresh))
+# Built once (every refresh runs it): claim a live refresh token by marking it rotated.
+_NOW: Any = bindparam("now", type_=UtcDateTime())
+_CLAIM_REFRESH = (
+    update(OAuthToken)
+    .where(*_live_refresh(bindparam("digest"), bindparam("token_client_id"), _NOW))
+    .values(rotated_at=_NOW)
     .returning(*(getattr(OAuthToken, name) for name in _CLAIMED_FIELDS))
 )
 _INSERT_TOKEN = insert(OAuthToken)  # built once: every token request inserts one row
@@ -452,15 +460,3 @@ _TOUCH_ACTIVITY = (
     .where(Account.id == bindparam("owner_id"))
     .values(last_activity_at=bindparam("now", type_=UtcDateTime()))
 )
-
-
-def _live_refresh(refresh_digest: str, client_id: str, now: datetime) -> tuple[Any, ...]:
-    """Conditions of a refresh token this client may still use: unrotated, unrevoked, unexpired."""
-    return (
-        OAuthToken.refresh_token_digest == refresh_digest,
-        OAuthToken.client_id == client_id,
-        OAuthToken.rotated_at.is_(None),
-        OAuthToken.revoked_at.is_(None),
-        OAuthToken.refresh_idle_expires_at > now,
-        OAuthToken.family_expires_at > now,
-    )
