@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from idp.config import Settings
@@ -27,6 +27,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+# Playwright waits 5 s for an expectation by default. A CI machine busy with the rest of the
+# suite can take longer to run a page's script (the username live check waits 400 ms, then
+# fetches), and a missed deadline there is a slow machine, not a failure: wait up to 15 s.
+expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
