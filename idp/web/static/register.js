@@ -23,4 +23,7 @@
     clearTimeout(timer);
     timer = setTimeout(check, 400);
   });
+  // A name typed before this script ran (slow connection), filled in by the browser or kept
+  // after going back: check it now, since no input event will come for it.
+  if (input.value.trim() !== "") { check(); }
 }());
