@@ -34,13 +34,15 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
-def read_without_transaction() -> None:
-    """Run this request's queries on an autocommit connection: for handlers that only read.
+def without_transaction() -> None:
+    """Run this request's statements on an autocommit connection: for handlers that only read,
+    or whose only write is one statement (which is atomic on its own).
 
     Each statement still sees committed data only (PostgreSQL's default, READ COMMITTED, takes
-    a snapshot per statement anyway), but the driver sends no BEGIN before the first query and
-    no ROLLBACK when the request ends: two round trips fewer on the userinfo and introspection
-    paths. Must run before the request's first query; afterwards it changes nothing.
+    a snapshot per statement anyway), but the driver sends no BEGIN before the first statement
+    and no COMMIT or ROLLBACK when the request ends: two round trips fewer on the userinfo,
+    introspection and client_credentials paths. Must run before the request's first
+    statement; afterwards it changes nothing.
     """
     session = db.session()  # the request's Session behind the scoped proxy
     if not session.in_transaction():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -75,6 +75,10 @@ class Preferences:
     address: str | None
 
 
+# Built once: every sign-in and registration looks the username up.
+_BY_USERNAME = select(Account).where(func.lower(Account.username) == bindparam("username"))
+
+
 class AccountService:
     """Creates accounts and guards the rules the FAQ states about them."""
 
@@ -121,8 +125,8 @@ class AccountService:
 
     def find_by_username(self, username: str) -> Account | None:
         """The account holding this username, compared without case."""
-        query = select(Account).where(func.lower(Account.username) == username.strip().lower())
-        return self._session.execute(query).scalar_one_or_none()
+        params = {"username": username.strip().lower()}
+        return self._session.execute(_BY_USERNAME, params).scalar_one_or_none()
 
     def is_username_taken(self, username: str) -> bool:
         """True if any account (in any state) holds this username, compared without case, or a

@@ -16,11 +16,12 @@ from typing import Any
 from flask import Flask, Request, Response
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, insert, update
 from werkzeug.datastructures import CallbackDict
 
 from idp.clock import Clock
 from idp.extensions import db
+from idp.sqltypes import UtcDateTime
 from idp.web.session_models import BrowserSession
 
 _SERIALIZER = TaggedJSONSerializer()
@@ -94,12 +95,12 @@ class DatabaseSessionInterface(SessionInterface):
         now = self._clock.now()
         if not session.modified and self._is_fresh(session, now):
             return  # nothing changed and the idle timer was refreshed recently: no write
-        if session.sid is None:
-            session.sid = secrets.token_urlsafe(32)
-        self._store(session, now)
+        is_new = session.sid is None
+        sid = session.sid = session.sid or secrets.token_urlsafe(32)
+        self._store(session, now, is_new)
         response.set_cookie(
             name,
-            session.sid,
+            sid,
             httponly=True,
             secure=self.get_cookie_secure(app),
             samesite=self.get_cookie_samesite(app),
@@ -111,18 +112,44 @@ class DatabaseSessionInterface(SessionInterface):
         seen = session.last_seen_at
         return session.sid is not None and seen is not None and now - seen < _TOUCH_INTERVAL
 
-    def _store(self, session: ServerSession, now: datetime) -> None:
+    def _store(self, session: ServerSession, now: datetime, is_new: bool) -> None:
+        # Plain INSERT or UPDATE statements: every page that shows a form writes its session.
         assert session.sid is not None  # noqa: S101 - set by the caller
-        row = db.session.get(BrowserSession, _digest(session.sid))
-        if row is None:
-            row = BrowserSession(
-                id_digest=_digest(session.sid), created_at=now, expires_at=now + self._absolute
-            )
-            db.session.add(row)
-        row.data = _SERIALIZER.dumps(dict(session))
-        row.account_id = session.get("account_id")
-        row.last_seen_at = now
+        values = {
+            "digest": _digest(session.sid),
+            "session_data": _SERIALIZER.dumps(dict(session)),
+            "session_account_id": session.get("account_id"),
+            "now": now,
+        }
+        connection = db.session.connection()
+        if is_new:
+            connection.execute(_INSERT, {**values, "session_expires_at": now + self._absolute})
+        elif connection.execute(_UPDATE, values).rowcount == 0:
+            # Deleted since it was read (signed out in another tab, purged): start it again.
+            connection.execute(_INSERT, {**values, "session_expires_at": now + self._absolute})
         db.session.commit()
 
     def _delete(self, sid: str) -> None:
-        db.session.execute(delete(BrowserSession).where(BrowserSession.id_digest == _digest(sid)))
+        db.session.connection().execute(_DELETE, {"digest": _digest(sid)})
+
+
+# Built once: sessions are written on most page requests.
+_NOW: Any = bindparam("now", type_=UtcDateTime())
+_INSERT = insert(BrowserSession).values(
+    id_digest=bindparam("digest"),
+    data=bindparam("session_data"),
+    account_id=bindparam("session_account_id"),
+    created_at=_NOW,
+    last_seen_at=_NOW,
+    expires_at=bindparam("session_expires_at", type_=UtcDateTime()),
+)
+_UPDATE = (
+    update(BrowserSession)
+    .where(BrowserSession.id_digest == bindparam("digest"))
+    .values(
+        data=bindparam("session_data"),
+        account_id=bindparam("session_account_id"),
+        last_seen_at=_NOW,
+    )
+)
+_DELETE = delete(BrowserSession).where(BrowserSession.id_digest == bindparam("digest"))
