@@ -18,8 +18,8 @@ from idp.accounts.models import Account, AccountState
 from idp.clock import Clock
 from idp.oidc.claims import ClaimsAccount, ClaimsService
 from idp.oidc.keys import SigningKeyService
-from idp.oidc.models import AuthorizationCode, OidcClient, SsoSession
-from idp.oidc.tokens import AccountView, ClaimedRefresh, TokenStore, new_secret
+from idp.oidc.models import OidcClient
+from idp.oidc.tokens import AccountView, ClaimedRefresh, RedeemedCode, TokenStore, new_secret
 from idp.policy import OidcPolicy
 
 # "Activity" (lifecycle) is written at most this often by token refreshes: not one UPDATE each.
@@ -70,9 +70,7 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
         super().validate_code_challenge(grant, redirect_uri)
 
 
-def requested_claims(
-    deps: OidcDeps, code: AuthorizationCode, requested: list[str]
-) -> dict[str, Any]:
+def requested_claims(deps: OidcDeps, code: RedeemedCode, requested: list[str]) -> dict[str, Any]:
     """Claims asked for by name (OIDC Core 5.5) that the client may receive at all."""
     account = live_account(deps, code.account_id)
     allowed = _client_scopes(deps, code.client_id)
@@ -121,11 +119,6 @@ class _PortalIdToken:
         """Claims released by the token's scopes."""
         return self.deps.claims.user_info(user, scope)
 
-    def session_claims(self, sso_session_id: int | None) -> dict[str, Any]:
-        """`sid` of the SSO session a token came from (OIDC Back-Channel Logout 2.1)."""
-        sso = self.deps.session.get(SsoSession, sso_session_id) if sso_session_id else None
-        return {"sid": sso.sid} if sso else {}
-
 
 class PortalOpenIDCode(_PortalIdToken, OpenIDCode):  # type: ignore[misc]
     """OpenIDCode with our keys, clock and claims."""
@@ -140,10 +133,11 @@ class PortalOpenIDCode(_PortalIdToken, OpenIDCode):  # type: ignore[misc]
         redirect_uri and PKCE, so no lookup here (it would scan every code ever issued)."""
         return False
 
-    def get_authorization_code_claims(self, authorization_code: AuthorizationCode) -> Any:
+    def get_authorization_code_claims(self, authorization_code: RedeemedCode) -> Any:
         """nonce, auth_time, acr, amr (Authlib) plus sid and individually requested claims."""
         claims = super().get_authorization_code_claims(authorization_code)
-        claims.update(self.session_claims(authorization_code.sso_session_id))
+        if authorization_code.sid is not None:  # read by PortalCodeGrant.authenticate_user
+            claims["sid"] = authorization_code.sid
         requested = (authorization_code.claims_request or {}).get("id_token", [])
         if requested:
             claims.update(requested_claims(self.deps, authorization_code, requested))
@@ -210,15 +204,17 @@ class PortalCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
         """Redeem (single use, atomically); a replay revokes what the code gave."""
         return self.deps.tokens.redeem_code(code, client.get_client_id())
 
-    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+    def delete_authorization_code(self, authorization_code: RedeemedCode) -> None:
         """Nothing to do: redemption already marked the code used."""
 
-    def authenticate_user(self, authorization_code: AuthorizationCode) -> AccountView | None:
-        """The code's account, if it may still sign in to apps (with its person, read in the
-        same statement, for the ID token's claims)."""
-        owner = self.deps.tokens.owner(authorization_code.account_id, None)
+    def authenticate_user(self, authorization_code: RedeemedCode) -> AccountView | None:
+        """The code's account, if it may still sign in to apps, with its person and the `sid`
+        of the code's SSO session, read in the same statement, for the ID token."""
+        code = authorization_code
+        owner = self.deps.tokens.owner(code.account_id, code.sso_session_id)
         if owner is None or owner.account.state != AccountState.ACTIVE:
             return None
+        code.sid = owner.sid
         return owner.account
 
 

@@ -101,6 +101,51 @@ class TokenOwner:
     sid: str | None
 
 
+@dataclass(slots=True)
+class RedeemedCode:
+    """A code just redeemed (TokenStore.redeem_code): Authlib's AuthorizationCodeMixin, and
+    what the tokens issued from it inherit."""
+
+    id: int
+    client_id: str
+    account_id: int
+    sso_session_id: int | None
+    redirect_uri: str
+    scope: str
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    claims_request: dict[str, Any] | None
+    auth_time: datetime
+    acr: str | None
+    amr: list[str]
+    sid: str | None = None  # of its SSO session: set by the code grant with the account
+
+    def get_redirect_uri(self) -> str:
+        """The redirect_uri the code was issued for."""
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        """The granted scope."""
+        return self.scope
+
+    def get_nonce(self) -> str | None:
+        """The request's nonce, echoed in the ID token."""
+        return self.nonce
+
+    def get_auth_time(self) -> int:
+        """When the person signed in (seconds since the epoch)."""
+        return int(self.auth_time.timestamp())
+
+    def get_acr(self) -> str | None:
+        """Authentication context class."""
+        return self.acr
+
+    def get_amr(self) -> list[str] | None:
+        """Authentication methods used."""
+        return list(self.amr) or None
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimedRefresh:
     """A refresh token just rotated (TokenStore.claim_refresh): what Authlib's refresh grant
@@ -182,27 +227,17 @@ class TokenStore:
         }
         self._session.connection().execute(_INSERT_CODE, values)
 
-    def redeem_code(self, code: str, client_id: str) -> AuthorizationCode | None:
+    def redeem_code(self, code: str, client_id: str) -> RedeemedCode | None:
         """Mark a live code used and return it; None if unknown, expired or already used.
 
         A second redemption revokes every token issued from the code (RFC 6749 4.1.2).
         """
         now = self._clock.now()
         code_digest = digest(code)
-        won = self._session.execute(
-            update(AuthorizationCode)
-            .where(
-                AuthorizationCode.code_digest == code_digest,
-                AuthorizationCode.client_id == client_id,
-                AuthorizationCode.redeemed_at.is_(None),
-                AuthorizationCode.expires_at > now,
-            )
-            .values(redeemed_at=now)
-            .returning(AuthorizationCode),  # one round trip for the winner
-            execution_options={"synchronize_session": False},
-        ).scalar_one_or_none()
-        if won is not None:
-            return won
+        params = {"digest": code_digest, "code_client_id": client_id, "now": now}
+        won = self._session.connection().execute(_REDEEM_CODE, params).first()
+        if won is not None:  # one round trip for the winner
+            return RedeemedCode(*won)
         row = self._session.execute(
             select(AuthorizationCode).where(AuthorizationCode.code_digest == code_digest)
         ).scalar_one_or_none()
@@ -445,6 +480,19 @@ _CLAIM_REFRESH = (
     .where(*_live_refresh(bindparam("digest"), bindparam("token_client_id"), _NOW))
     .values(rotated_at=_NOW)
     .returning(*(getattr(OAuthToken, name) for name in _CLAIMED_FIELDS))
+)
+_REDEEMED_FIELDS = tuple(field.name for field in fields(RedeemedCode) if field.name != "sid")
+# Built once (every code exchange runs it): redeem a live code by marking it used.
+_REDEEM_CODE = (
+    update(AuthorizationCode)
+    .where(
+        AuthorizationCode.code_digest == bindparam("digest"),
+        AuthorizationCode.client_id == bindparam("code_client_id"),
+        AuthorizationCode.redeemed_at.is_(None),
+        AuthorizationCode.expires_at > _NOW,
+    )
+    .values(redeemed_at=_NOW)
+    .returning(*(getattr(AuthorizationCode, name) for name in _REDEEMED_FIELDS))
 )
 _INSERT_TOKEN = insert(OAuthToken)  # built once: every token request inserts one row
 _INSERT_CODE = insert(AuthorizationCode)  # and every authorization one code
