@@ -124,9 +124,10 @@ class DatabaseSessionInterface(SessionInterface):
         connection = db.session.connection()
         if is_new:
             connection.execute(_INSERT, {**values, "session_expires_at": now + self._absolute})
-        elif connection.execute(_UPDATE, values).rowcount == 0:
-            # Deleted since it was read (signed out in another tab, purged): start it again.
-            connection.execute(_INSERT, {**values, "session_expires_at": now + self._absolute})
+        else:
+            # No row left means the session was ended while this request ran (sign-out in
+            # another tab, access ended by staff): it stays ended, nothing is written back.
+            connection.execute(_UPDATE, values)
         db.session.commit()
 
     def _delete(self, sid: str) -> None:

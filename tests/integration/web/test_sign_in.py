@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from flask import Flask, Response, request
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from idp.extensions import db
 from idp.services import Services
@@ -103,3 +104,24 @@ def test_sign_out_ends_the_session(client: FlaskClient, services: Services) -> N
     assert response.status_code == 302
     assert db.session.execute(select(BrowserSession)).first() is None
     assert client.get("/").status_code == 302
+
+
+def test_a_session_ended_while_a_request_ran_is_not_saved_back(
+    app: Flask, client: FlaskClient, services: Services
+) -> None:
+    make_account(services)
+    _post_sign_in(client, "parentuser1", DEFAULT_PASSWORD)
+    cookie = f"idp_session={_session_cookie(client)}"
+    interface = app.session_interface
+
+    with app.test_request_context("/", headers={"Cookie": cookie}):
+        session = interface.open_session(app, request)
+        assert session is not None
+        assert session.get("account_id")
+        db.session.execute(delete(BrowserSession))  # signed out in another tab meanwhile
+        db.session.commit()
+        session["lang"] = "es"  # and this request changed its session
+        interface.save_session(app, session, Response())
+
+    assert db.session.execute(select(BrowserSession)).first() is None
+    assert client.get("/").status_code == 302  # signed out, not signed in again
