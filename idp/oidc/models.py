@@ -184,31 +184,6 @@ class AuthorizationCode(db.Model):  # type: ignore[name-defined,misc]
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
-    # Authlib's AuthorizationCodeMixin
-    def get_redirect_uri(self) -> str:
-        """The redirect_uri the code was issued for."""
-        return self.redirect_uri
-
-    def get_scope(self) -> str:
-        """The granted scope."""
-        return self.scope
-
-    def get_nonce(self) -> str | None:
-        """The request's nonce, echoed in the ID token."""
-        return self.nonce
-
-    def get_auth_time(self) -> int:
-        """When the person signed in (seconds since the epoch)."""
-        return int(self.auth_time.timestamp())
-
-    def get_acr(self) -> str | None:
-        """Authentication context class."""
-        return self.acr
-
-    def get_amr(self) -> list[str] | None:
-        """Authentication methods used."""
-        return list(self.amr) or None
-
 
 class OAuthToken(db.Model):  # type: ignore[name-defined,misc]
     """An access token and its refresh token (if any), both stored only as SHA-256 digests.
