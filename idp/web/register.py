@@ -104,6 +104,13 @@ def check_email() -> Page:
     account_id = session.get(PENDING_ID)
     if account_id is None:
         return redirect(url_for("register.start"))
+    return check_email_page("register/check_email.html", account_id, session.get(PENDING_EMAIL, ""))
+
+
+def check_email_page(template: str, account_id: int, email: str) -> Page:
+    """ "Check your email" for an account waiting for its address to be confirmed; a POST
+    sends a new link (registration's resend, whose message carries the account's own link).
+    Shared by registration and the Infinite Campus upgrade."""
     form, error, is_resent = EmptyForm(), None, False
     if form.validate_on_submit():
         try:
@@ -112,11 +119,11 @@ def check_email() -> Page:
         except DomainError as failure:
             error = failure
     page = render_template(
-        "register/check_email.html",
+        template,
         form=form,
         error=error,
         is_resent=is_resent,
-        email=session.get(PENDING_EMAIL, ""),
+        email=email,
         sender=settings().smtp.sender,
     )
     return (page, error.status) if error is not None else page

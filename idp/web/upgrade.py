@@ -17,10 +17,9 @@ from idp.errors import DomainError
 from idp.extensions import limiter
 from idp.oidc.authorize import ACR_PASSWORD
 from idp.web import upgrade_session
-from idp.web.deps import services, settings
-from idp.web.forms import EmptyForm
+from idp.web.deps import services
 from idp.web.login import start_browser_session
-from idp.web.register import NO_REFERRER
+from idp.web.register import NO_REFERRER, check_email_page
 from idp.web.upgrade_forms import UpgradeForm
 
 bp = Blueprint("upgrade", __name__)
@@ -78,23 +77,8 @@ def check_email() -> Page:
     account_id, email = upgrade_session.pending_account()
     if account_id is None:
         return redirect(url_for("login.sign_in"))
-    form, error, is_resent = EmptyForm(), None, False
-    if form.validate_on_submit():
-        try:
-            # Registration's resend: the message gets the upgrade's link (verify_route).
-            services().registration.resend_verification(account_id)
-            is_resent = True
-        except DomainError as failure:
-            error = failure
-    html = render_template(
-        "upgrade/check_email.html",
-        form=form,
-        error=error,
-        is_resent=is_resent,
-        email=email,
-        sender=settings().smtp.sender,
-    )
-    return (html, error.status) if error is not None else html
+    # Registration's resend: the message gets the upgrade's link (verify_route).
+    return check_email_page("upgrade/check_email.html", account_id, email)
 
 
 @bp.route("/upgrade/verify-email", methods=["GET"])
