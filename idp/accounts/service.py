@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from idp.accounts import preferences, rules
 from idp.accounts.errors import (
@@ -37,6 +39,7 @@ from idp.clock import Clock
 from idp.errors import DomainError
 from idp.policy import AccountsPolicy, UsernamePolicy
 from idp.roster.models import Person
+from idp.sqltypes import UtcDateTime
 
 # Which unique index a losing racer hit, mapped to the error the user sees.
 _CONFLICTS: dict[str, type[DomainError]] = {
@@ -77,6 +80,12 @@ class Preferences:
 
 # Built once: every sign-in and registration looks the username up.
 _BY_USERNAME = select(Account).where(func.lower(Account.username) == bindparam("username"))
+# Every sign-in and (at most hourly) refresh records activity: inactivity rules count from it.
+TOUCH_ACTIVITY = (
+    update(Account)
+    .where(Account.id == bindparam("owner_id"))
+    .values(last_activity_at=bindparam("now", type_=UtcDateTime()))
+)
 
 
 class AccountService:
@@ -122,6 +131,12 @@ class AccountService:
     def get(self, account_id: int) -> Account | None:
         """The account with this id, if any."""
         return self._session.get(Account, account_id)
+
+    def touch_activity(self, account: Account, now: datetime) -> None:
+        """Record that the account was used at `now`: a plain UPDATE, and the loaded object
+        takes the value without being marked changed (no second write, no reload)."""
+        self._session.connection().execute(TOUCH_ACTIVITY, {"owner_id": account.id, "now": now})
+        set_committed_value(account, "last_activity_at", now)
 
     def find_by_username(self, username: str) -> Account | None:
         """The account holding this username, compared without case."""

@@ -83,9 +83,14 @@ class SecurityQuestionService:
         """The questions a user may choose from, in policy order."""
         return [(key, QUESTION_TEXTS[key]) for key in self._policy.question_keys]
 
-    def is_required(self, account: Account) -> bool:
-        """Guardians must choose their questions before they can reach any app."""
-        return account.kind == AccountKind.GUARDIAN and not self.chosen_keys(account)
+    def is_required(self, account: Account, has_answers: bool | None = None) -> bool:
+        """Guardians must choose their questions before they can reach any app.
+        `has_answers`: whether the account has answers, when the caller already knows."""
+        if account.kind != AccountKind.GUARDIAN:
+            return False
+        if has_answers is None:
+            has_answers = bool(self.chosen_keys(account))
+        return not has_answers
 
     def chosen_keys(self, account: Account) -> list[str]:
         """The question keys this account answered."""

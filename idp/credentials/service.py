@@ -72,10 +72,17 @@ class SignInService:
 
     def sign_in(self, login_name: str, password: str) -> Account:
         """Return the active account for these credentials, or raise a domain error."""
+        account = self.check(login_name, password)
+        self._session.commit()
+        return account
+
+    def check(self, login_name: str, password: str) -> Account:
+        """`sign_in`, but a success is left in the caller's transaction (failures are still
+        committed here): the sign-in page commits it with the sessions it starts, in one go."""
         now = self._clock.now()
-        minutes = self._throttle.locked_minutes(login_name)
-        if minutes is not None:
-            raise SignInLockedError(minutes=minutes)
+        standing = self._throttle.standing(login_name)
+        if standing.locked_minutes is not None:
+            raise SignInLockedError(minutes=standing.locked_minutes)
         account = self._accounts.find_by_username(login_name) if login_name.strip() else None
         if account is None and self._bridge is not None and login_name.strip():
             self._sign_in_bridged(self._bridge, login_name, password)
@@ -83,13 +90,13 @@ class SignInService:
             self._record_failure(login_name, account)
             raise InvalidCredentialsError
         assert account is not None  # noqa: S101 - verify() is False without an account
-        self._throttle.clear(login_name)
+        if standing.has_record:
+            self._throttle.clear(login_name)
         self._refuse_inactive(account)
         if self._hasher.needs_rehash(account.password_hash or ""):
             account.password_hash = self._hasher.hash(password)
-        account.last_activity_at = now
+        self._accounts.touch_activity(account, now)
         self._audit.record("credentials:sign_in:succeeded", subject_id=account.id)
-        self._session.commit()
         return account
 
     def _refuse_inactive(self, account: Account) -> None:

@@ -10,8 +10,9 @@ import hashlib
 import hmac
 import math
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, delete
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,8 +20,18 @@ from idp.clock import Clock
 from idp.credentials.models import SignInThrottle
 from idp.policy import LockoutPolicy
 
-# Built once: every successful sign-in runs it.
+# Built once: every sign-in runs them.
+_LOOK_UP = select(SignInThrottle.locked_until).where(
+    SignInThrottle.name_digest == bindparam("name_digest")
+)
 _FORGET = delete(SignInThrottle).where(SignInThrottle.name_digest == bindparam("name_digest"))
+
+
+class Standing(NamedTuple):
+    """A name's throttle state: minutes left on its lock, and whether any row counts it."""
+
+    locked_minutes: int | None
+    has_record: bool
 
 
 class FailureThrottle:
@@ -51,11 +62,20 @@ class FailureThrottle:
 
     def locked_minutes(self, name: str) -> int | None:
         """Minutes left on the name's lock (at least 1), or None when it is not locked."""
+        return self.standing(name).locked_minutes
+
+    def standing(self, name: str) -> Standing:
+        """Whether the name is locked and whether it has anything counted (one SELECT)."""
         now = self._clock.now()
-        row = self._session.get(SignInThrottle, self.digest(name))
-        if row is None or row.locked_until is None or row.locked_until <= now:
-            return None
-        return max(1, math.ceil((row.locked_until - now).total_seconds() / 60))
+        params = {"name_digest": self.digest(name)}
+        row = self._session.execute(_LOOK_UP, params).first()  # flushes a count just made
+        if row is None:
+            return Standing(locked_minutes=None, has_record=False)
+        locked_until = row.locked_until
+        if locked_until is None or locked_until <= now:
+            return Standing(locked_minutes=None, has_record=True)
+        minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
+        return Standing(locked_minutes=minutes, has_record=True)
 
     def record_failure(self, name: str) -> bool:
         """Count one failure (in the caller's transaction); True if the name is now locked.

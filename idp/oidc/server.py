@@ -18,6 +18,7 @@ from sqlalchemy import Row, select
 
 from idp.accounts.models import Account, AccountState
 from idp.clock import monotonic
+from idp.oidc.clients import registered_origins
 from idp.oidc.grants import (
     CONFIDENTIAL_AND_PUBLIC,
     OidcDeps,
@@ -62,6 +63,7 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.deps = deps
         self.register_token_generator("default", self._generate_token)
         self._clients: dict[str, tuple[float, OidcClient | None]] = {}
+        self._origins: tuple[float, list[str]] = (0.0, [])
 
     def query_client(self, client_id: str) -> OidcClient | None:
         """An enabled client by id; cached per process for CLIENT_CACHE_SECONDS (clients
@@ -80,6 +82,14 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             self._clients.clear()  # unknown ids must not grow the cache without bound
         self._clients[client_id] = (now + CLIENT_CACHE_SECONDS, client)
         return client
+
+    def client_origins(self) -> list[str]:
+        """The enabled clients' origins (`registered_origins`), cached like the clients: every
+        page's Content-Security-Policy names them."""
+        now = monotonic()
+        if self._origins[0] <= now:
+            self._origins = (now + CLIENT_CACHE_SECONDS, registered_origins(self.deps.session))
+        return self._origins[1]
 
     def _generate_token(
         self,

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account
 from idp.clock import Clock
+from idp.credentials.models import SecurityAnswer
 from idp.oidc.models import SsoSession, SsoSessionClient
 from idp.policy import SessionPolicy
+from idp.sqltypes import UtcDateTime
 
 # The idle timer is refreshed at most this often (one write per minute, not per request).
 _TOUCH_INTERVAL = timedelta(minutes=1)
@@ -30,6 +33,32 @@ _RECORD_CLIENT = {
 }
 
 
+# Built once, a plain INSERT: every sign-in starts a session.
+_NOW: Any = bindparam("now", type_=UtcDateTime())
+_START = insert(SsoSession).values(
+    sid=bindparam("new_sid"),
+    account_id=bindparam("owner_id"),
+    auth_time=_NOW,
+    amr=bindparam("methods", type_=SsoSession.__table__.c.amr.type),
+    acr=bindparam("context_class"),
+    last_seen_at=_NOW,
+    expires_at=bindparam("until", type_=UtcDateTime()),
+)
+
+
+_HAS_ANSWERS = (
+    exists().where(SecurityAnswer.account_id == Account.id).correlate(Account).label("answered")
+)
+
+
+class LiveSession(NamedTuple):
+    """A live SSO session of this browser and what every page needs of its account."""
+
+    sso: SsoSession
+    account: Account
+    has_security_answers: bool
+
+
 class SsoSessionService:
     """Starts, finds, touches and ends SSO sessions; records the clients each one served."""
 
@@ -38,32 +67,33 @@ class SsoSessionService:
         self._clock = clock
         self._policy = policy
 
-    def start(self, account: Account, amr: list[str], acr: str | None = None) -> SsoSession:
-        """A new SSO session for a sign-in that just happened (auth_time = now)."""
+    def start(self, account_id: int, amr: list[str], acr: str | None = None) -> str:
+        """A new SSO session for a sign-in that just happened (auth_time = now); its sid."""
         now = self._clock.now()
-        row = SsoSession(
-            sid=secrets.token_urlsafe(32),
-            account_id=account.id,
-            auth_time=now,
-            amr=amr,
-            acr=acr,
-            last_seen_at=now,
-            expires_at=now + timedelta(hours=self._policy.absolute_hours),
-        )
-        self._session.add(row)
-        self._session.flush()
-        return row
+        sid = secrets.token_urlsafe(32)
+        values = {
+            "new_sid": sid,
+            "owner_id": account_id,
+            "now": now,
+            "methods": amr,
+            "context_class": acr,
+            "until": now + timedelta(hours=self._policy.absolute_hours),
+        }
+        self._session.connection().execute(_START, values)
+        return sid
 
-    def find_live_with_account(self, sid: str) -> tuple[SsoSession, Account] | None:
-        """The session with this sid and its account, in one query (every page request),
-        if the session has not ended, expired or idled out; its idle timer is touched."""
+    def find_live_with_account(self, sid: str) -> LiveSession | None:
+        """The session with this sid, its account and whether the account has chosen security
+        questions (every page asks), in one query, if the session has not ended, expired or
+        idled out; its idle timer is touched."""
         found = self._session.execute(
-            select(SsoSession, Account)
+            select(SsoSession, Account, _HAS_ANSWERS)
             .join(Account, Account.id == SsoSession.account_id)
             .where(SsoSession.sid == sid)
         ).first()
-        row = self._check_live(found[0] if found else None)
-        return (row, found[1]) if row is not None and found is not None else None
+        if found is None or self._check_live(found[0]) is None:
+            return None
+        return LiveSession(found[0], found[1], bool(found[2]))
 
     def _check_live(self, row: SsoSession | None) -> SsoSession | None:
         now = self._clock.now()

@@ -16,6 +16,7 @@ from sqlalchemy import Row, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account
+from idp.accounts.service import TOUCH_ACTIVITY
 from idp.clock import Clock
 from idp.oidc.models import AuthorizationCode, OAuthToken, SsoSession
 from idp.policy import TokenPolicy
@@ -364,7 +365,7 @@ class TokenStore:
 
     def touch_activity(self, account_id: int, now: datetime) -> None:
         """Record account activity (a refresh) at `now`."""
-        self._session.connection().execute(_TOUCH_ACTIVITY, {"owner_id": account_id, "now": now})
+        self._session.connection().execute(TOUCH_ACTIVITY, {"owner_id": account_id, "now": now})
 
     def revoke(self, row: OAuthToken) -> None:
         """Revoke one token row; revoking a refresh token ends its whole family."""
@@ -496,15 +497,10 @@ _REDEEM_CODE = (
 )
 _INSERT_TOKEN = insert(OAuthToken)  # built once: every token request inserts one row
 _INSERT_CODE = insert(AuthorizationCode)  # and every authorization one code
-# Built once (every token request runs them): the owner of a code or token, its activity.
+# Built once (every token request runs it): the owner of a code or token.
 _TOKEN_OWNER = (
     select(*_owner_columns(), Account.last_activity_at, SsoSession.sid)
     .outerjoin(Person, Person.id == Account.person_id)
     .outerjoin(SsoSession, SsoSession.id == bindparam("sso_session_id"))
     .where(Account.id == bindparam("account_id"))
-)
-_TOUCH_ACTIVITY = (
-    update(Account)
-    .where(Account.id == bindparam("owner_id"))
-    .values(last_activity_at=bindparam("now", type_=UtcDateTime()))
 )

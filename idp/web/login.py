@@ -43,7 +43,7 @@ def sign_in() -> Response | str | tuple[str, int]:
     if not form.validate_on_submit():
         return render_template("login/sign_in.html", form=form, error=None)
     try:
-        account = services().sign_in.sign_in(form.username.data, form.password.data)
+        account = services().sign_in.check(form.username.data, form.password.data)
     except AccountDisabledError as error:
         _send_revalidation(error)
         return render_template("login/sign_in.html", form=form, error=error), error.status
@@ -70,16 +70,16 @@ def start_browser_session(
     account: Account, amr: list[str], acr: str, next_url: str | None = None
 ) -> Response:
     """After any successful sign-in (username, student): a fresh session and an SSO session,
-    then on to `next` (the authorization request that sent the person to sign in)."""
+    then on to `next` (the authorization request that sent the person to sign in).
+
+    Nothing is committed here: the session store commits the sign-in, the SSO session and the
+    browser session together when it saves the session at the end of the request."""
     assert isinstance(session, ServerSession)  # noqa: S101 - installed by register_web
     lang = session.get("lang")
     session.clear()
     session.rotate()  # a new session id after sign-in: no session fixation
-    sso = services().sso.start(account, amr=amr, acr=acr)
-    account_id, sid = account.id, sso.sid  # read before the commit expires both rows
-    db.session.commit()
-    session["account_id"] = account_id
-    session["sid"] = sid
+    session["account_id"] = account.id
+    session["sid"] = services().sso.start(account.id, amr=amr, acr=acr)
     if lang:
         session["lang"] = lang
     return redirect(safe_next(next_url or request.args.get("next")))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
@@ -15,7 +15,6 @@ from idp.web.login import safe_next
 
 bp = Blueprint("security_questions", __name__)
 
-QUESTIONS_OK = "questions_ok"  # session flag: the gate need not ask the database again
 _CHOOSE = _l("Choose a question")
 
 Page = Response | str | tuple[str, int]
@@ -43,7 +42,6 @@ def choose() -> Page:
         services().recovery.change_questions(g.account, form.password.data, answers)
     except DomainError as error:
         return _page(form, error, is_first_time), error.status
-    session[QUESTIONS_OK] = True
     if is_first_time:
         return redirect(safe_next(request.args.get("next")))
     return render_template("security_questions/saved.html")
@@ -60,13 +58,10 @@ def _page(form: SecurityQuestionsForm, error: DomainError | None, is_first_time:
 
 
 def needs_security_questions(account: Account) -> bool:
-    """True until this guardian has chosen questions (remembered in the session once done)."""
-    if session.get(QUESTIONS_OK):
-        return False
-    if services().questions.is_required(account):
-        return True
-    session[QUESTIONS_OK] = True
-    return False
+    """True until this guardian has chosen questions. Whether they have is read with the
+    request's SSO session (idp.web.setup), in the same query."""
+    has_answers = bool(g.get("has_security_answers"))
+    return services().questions.is_required(account, has_answers=has_answers)
 
 
 def gate() -> Response | None:

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, Request, Response
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from werkzeug.datastructures import CallbackDict
 
 from idp.clock import Clock
@@ -47,7 +47,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.last_seen_at: datetime | None = None
 
     def rotate(self) -> None:
-        """Give this session a new id at the next save; the old row is deleted."""
+        """Give this session a new id at the next save; the old id stops working."""
         if self.sid is not None and self.rotate_from is None:
             self.rotate_from = self.sid
         self.sid = None
@@ -67,7 +67,7 @@ class DatabaseSessionInterface(SessionInterface):
         sid = request.cookies.get(self.get_cookie_name(app))
         if not sid or len(sid) > 128:
             return ServerSession()
-        row = db.session.get(BrowserSession, _digest(sid))
+        row = db.session.connection().execute(_LOAD, {"digest": _digest(sid)}).first()
         now = self._clock.now()
         if row is None or row.expires_at <= now or row.last_seen_at + self._idle <= now:
             return ServerSession()
@@ -82,11 +82,10 @@ class DatabaseSessionInterface(SessionInterface):
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
-        if session.rotate_from:
-            self._delete(session.rotate_from)
         if not session:
-            if session.sid:
-                self._delete(session.sid)
+            for sid in (session.rotate_from, session.sid):
+                if sid:
+                    self._delete(sid)
             if session.sid or session.modified:
                 response.delete_cookie(name, domain=domain, path=path)
             if session.sid or session.rotate_from:
@@ -95,12 +94,15 @@ class DatabaseSessionInterface(SessionInterface):
         now = self._clock.now()
         if not session.modified and self._is_fresh(session, now):
             return  # nothing changed and the idle timer was refreshed recently: no write
-        is_new = session.sid is None
-        sid = session.sid = session.sid or secrets.token_urlsafe(32)
-        self._store(session, now, is_new)
+        if session.sid is None:
+            session.sid = secrets.token_urlsafe(32)
+            self._create(session, now)
+        else:
+            self._update(session, now)
+        db.session.commit()
         response.set_cookie(
             name,
-            sid,
+            session.sid,
             httponly=True,
             secure=self.get_cookie_secure(app),
             samesite=self.get_cookie_samesite(app),
@@ -112,23 +114,31 @@ class DatabaseSessionInterface(SessionInterface):
         seen = session.last_seen_at
         return session.sid is not None and seen is not None and now - seen < _TOUCH_INTERVAL
 
-    def _store(self, session: ServerSession, now: datetime, is_new: bool) -> None:
-        # Plain INSERT or UPDATE statements: every page that shows a form writes its session.
+    @staticmethod
+    def _values(session: ServerSession, now: datetime) -> dict[str, Any]:
         assert session.sid is not None  # noqa: S101 - set by the caller
-        values = {
+        return {
             "digest": _digest(session.sid),
             "session_data": _SERIALIZER.dumps(dict(session)),
             "session_account_id": session.get("account_id"),
             "now": now,
         }
+
+    def _create(self, session: ServerSession, now: datetime) -> None:
+        """A new row; a rotated session (sign-in) takes over its old row under the new id,
+        with a new absolute timeout: one UPDATE instead of a DELETE and an INSERT."""
+        values = {**self._values(session, now), "session_expires_at": now + self._absolute}
         connection = db.session.connection()
-        if is_new:
-            connection.execute(_INSERT, {**values, "session_expires_at": now + self._absolute})
-        else:
-            # No row left means the session was ended while this request ran (sign-out in
-            # another tab, access ended by staff): it stays ended, nothing is written back.
-            connection.execute(_UPDATE, values)
-        db.session.commit()
+        if session.rotate_from:
+            replaced = {**values, "old_digest": _digest(session.rotate_from)}
+            if connection.execute(_REPLACE, replaced).rowcount == 1:
+                return
+        connection.execute(_INSERT, values)
+
+    def _update(self, session: ServerSession, now: datetime) -> None:
+        # No row left means the session was ended while this request ran (sign-out in another
+        # tab, access ended by staff): it stays ended, nothing is written back.
+        db.session.connection().execute(_UPDATE, self._values(session, now))
 
     def _delete(self, sid: str) -> None:
         db.session.connection().execute(_DELETE, {"digest": _digest(sid)})
@@ -151,6 +161,21 @@ _UPDATE = (
         data=bindparam("session_data"),
         account_id=bindparam("session_account_id"),
         last_seen_at=_NOW,
+    )
+)
+_LOAD = select(BrowserSession.data, BrowserSession.last_seen_at, BrowserSession.expires_at).where(
+    BrowserSession.id_digest == bindparam("digest")
+)
+_REPLACE = (
+    update(BrowserSession)
+    .where(BrowserSession.id_digest == bindparam("old_digest"))
+    .values(
+        id_digest=bindparam("digest"),
+        data=bindparam("session_data"),
+        account_id=bindparam("session_account_id"),
+        created_at=_NOW,
+        last_seen_at=_NOW,
+        expires_at=bindparam("session_expires_at", type_=UtcDateTime()),
     )
 )
 _DELETE = delete(BrowserSession).where(BrowserSession.id_digest == bindparam("digest"))

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import cast
 
 from flask import Flask, g, request, session
 from flask_babel import Babel
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from idp.clock import Clock
 from idp.config import Settings
 from idp.extensions import csrf, db, limiter
-from idp.oidc.clients import registered_origins
 from idp.web import (
     authorize,
     connected_apps,
@@ -36,7 +33,7 @@ from idp.web import (
     student_login,
     upgrade,
 )
-from idp.web.deps import services
+from idp.web.deps import oidc, services
 from idp.web.session_store import DatabaseSessionInterface
 
 _CSP = (
@@ -53,7 +50,7 @@ def _content_security_policy(response: Response) -> str:
     # A redirect carries no form (and /authorize answers most requests with one).
     if response.mimetype == "text/html" and not 300 <= response.status_code < 400:
         try:
-            targets += registered_origins(cast(Session, db.session))
+            targets += oidc().client_origins()
         except SQLAlchemyError:  # an error page after a database failure: 'self' only
             db.session.rollback()
     return _CSP % " ".join(targets)
@@ -68,7 +65,8 @@ def _load_request_context() -> None:
     i18n.remember_requested_language()
     account_id, sid = session.get("account_id"), session.get("sid")
     found = services().sso.find_live_with_account(sid) if sid else None
-    sso, account = found if found is not None else (None, None)
+    sso, account = (found.sso, found.account) if found is not None else (None, None)
+    g.has_security_answers = found is not None and found.has_security_answers
     if account_id is not None and (account is None or not account.is_active):
         # Access ended (cancelled, disabled...) or the SSO session ended: signed out.
         lang = session.get("lang")

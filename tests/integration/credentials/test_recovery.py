@@ -96,7 +96,7 @@ def test_right_answers_and_a_new_password_reset_the_account(
 
 
 def test_reset_ends_every_sso_session(services: Services, account: Account) -> None:
-    services.sso.start(account, amr=["pwd"], acr="urn:test")
+    services.sso.start(account.id, amr=["pwd"], acr="urn:test")
     db.session.commit()
     proof = services.recovery.check_answers(_reset_token(services, account), _answers(services))
 
@@ -169,15 +169,14 @@ def test_change_password_needs_the_current_one(services: Services, account: Acco
 def test_change_password_keeps_this_session_and_ends_the_others(
     services: Services, account: Account
 ) -> None:
-    this = services.sso.start(account, amr=["pwd"], acr="urn:test")
-    other = services.sso.start(account, amr=["pwd"], acr="urn:test")
+    this = services.sso.start(account.id, amr=["pwd"], acr="urn:test")
+    other = services.sso.start(account.id, amr=["pwd"], acr="urn:test")
     db.session.commit()
 
-    services.recovery.change_password(account, DEFAULT_PASSWORD, NEW_PASSWORD, this.sid)
+    services.recovery.change_password(account, DEFAULT_PASSWORD, NEW_PASSWORD, this)
 
-    db.session.refresh(this)
-    db.session.refresh(other)
-    assert (this.ended_at is None, other.ended_at is None) == (True, False)
+    ended = dict(db.session.execute(select(SsoSession.sid, SsoSession.ended_at)).all())
+    assert (ended[this] is None, ended[other] is None) == (True, False)
     assert [m.account_id for m in _queued("password_changed")] == [account.id]
 
 

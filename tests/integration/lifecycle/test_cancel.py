@@ -36,7 +36,7 @@ def guardian(services: Services) -> Account:
 
 
 def test_cancel_ends_access_and_records_who_and_why(services: Services, guardian: Account) -> None:
-    services.sso.start(guardian, amr=["pwd"], acr=None)
+    services.sso.start(guardian.id, amr=["pwd"], acr=None)
     db.session.commit()
 
     services.lifecycle.cancel("ParentUser1", "secretary1", "Guardian asked to close it")

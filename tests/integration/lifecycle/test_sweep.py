@@ -48,7 +48,7 @@ def test_account_idle_183_days_is_disabled_and_its_tokens_and_sessions_end(
     services: Services, clock: FrozenClock
 ) -> None:
     account = idle_account(services, clock, 183)
-    services.sso.start(account, amr=["pwd"], acr=None)
+    services.sso.start(account.id, amr=["pwd"], acr=None)
     db.session.commit()
 
     report = services.lifecycle.sweep()

@@ -6,7 +6,7 @@ import re
 
 from flask import Flask, Response, request
 from flask.testing import FlaskClient
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from idp.extensions import db
 from idp.services import Services
@@ -51,6 +51,24 @@ def test_sign_in_success_starts_a_new_session_id(client: FlaskClient, services: 
     assert after is not None
     assert after != before
     assert "You are signed in as parentuser1." in client.get("/").get_data(as_text=True)
+
+
+def test_the_session_id_from_before_sign_in_stops_working(
+    client: FlaskClient, services: Services
+) -> None:
+    make_account(services)
+    token = csrf_token(client.get("/sign-in").get_data(as_text=True))
+    before = _session_cookie(client)
+    client.post(
+        "/sign-in",
+        data={"username": "ParentUser1", "password": DEFAULT_PASSWORD, "csrf_token": token},
+    )
+    rows = db.session.execute(select(func.count()).select_from(BrowserSession)).scalar()
+
+    client.set_cookie("idp_session", before or "")  # an id planted before the sign-in
+
+    assert "You are signed in" not in client.get("/").get_data(as_text=True)
+    assert rows == 1  # the row took the new id: no second row, nothing left under the old id
 
 
 def test_session_table_holds_only_a_digest_of_the_cookie(
