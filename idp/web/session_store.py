@@ -4,6 +4,12 @@ Written by hand on purpose: Flask-Session (the usual library) stores the session
 clear in its table and creates its table outside our migrations. Here the cookie carries
 a random 256-bit id and the table keeps only its SHA-256 digest, so a database reader
 cannot hijack a session. Data is JSON (Flask's tagged serializer), never pickle.
+
+A visitor who is not signed in and holds nothing but a form's CSRF token and a language
+(every sign-in, registration or recovery page shown to anyone) gets no row: that session
+lives in the cookie itself, signed with itsdangerous and timed by the injected clock, so
+anonymous page views (or a crawler, or a flood) never write to the database. The first
+other key (a sign-in, a registration step) moves it to a row under a new random id.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 from flask import Flask, Request, Response
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import bindparam, delete, insert, select, update
 from werkzeug.datastructures import CallbackDict
 
@@ -25,6 +32,11 @@ from idp.sqltypes import UtcDateTime
 from idp.web.session_models import BrowserSession
 
 _SERIALIZER = TaggedJSONSerializer()
+# What a session may hold and still live in its cookie instead of a row: the CSRF token of
+# Flask-WTF (WTF_CSRF_FIELD_NAME) and the chosen language. Nothing that grants anything.
+_COOKIE_KEYS = frozenset({"csrf_token", "lang"})
+# Marks a cookie-held session; a row's id (URL-safe base64) never contains a dot.
+_COOKIE_MARK = "."
 # The idle timer is refreshed at most this often when nothing else changed.
 _TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -62,9 +74,28 @@ class DatabaseSessionInterface(SessionInterface):
         self._idle = idle
         self._absolute = absolute
 
+        class ClockSigner(TimestampSigner):
+            """Timestamps from the application's clock, so tests can move time."""
+
+            def get_timestamp(self) -> int:
+                return int(clock.now().timestamp())
+
+        self._signer_class = ClockSigner
+
+    def _cookie_serializer(self, app: Flask) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(
+            app.secret_key or "",
+            salt="idp.session.cookie",
+            serializer=_SERIALIZER,
+            signer=self._signer_class,
+            signer_kwargs={"digest_method": hashlib.sha256},
+        )
+
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         """Load the session named by the cookie, if it exists and has not expired."""
         sid = request.cookies.get(self.get_cookie_name(app))
+        if sid and sid.startswith(_COOKIE_MARK) and len(sid) <= 1024:
+            return self._open_cookie(app, sid[len(_COOKIE_MARK) :])
         if not sid or len(sid) > 128:
             return ServerSession()
         row = db.session.connection().execute(_LOAD, {"digest": _digest(sid)}).first()
@@ -73,6 +104,21 @@ class DatabaseSessionInterface(SessionInterface):
             return ServerSession()
         session = ServerSession(_SERIALIZER.loads(row.data), sid=sid)
         session.last_seen_at = row.last_seen_at
+        return session
+
+    def _open_cookie(self, app: Flask, value: str) -> ServerSession:
+        """A cookie-held session: signed by us, not older than the idle timeout, and holding
+        nothing but the keys allowed there (anything else is refused, signed or not)."""
+        try:
+            data, signed_at = self._cookie_serializer(app).loads(
+                value, max_age=int(self._idle.total_seconds()), return_timestamp=True
+            )
+        except BadSignature:  # forged, or expired (SignatureExpired is a BadSignature)
+            return ServerSession()
+        if not isinstance(data, dict) or not data.keys() <= _COOKIE_KEYS:
+            return ServerSession()
+        session = ServerSession(data)
+        session.last_seen_at = signed_at
         return session
 
     def save_session(  # type: ignore[override]  # narrows SessionMixin to ServerSession
@@ -92,6 +138,12 @@ class DatabaseSessionInterface(SessionInterface):
                 db.session.commit()
             return
         now = self._clock.now()
+        if session.sid is None and session.rotate_from is None and session.keys() <= _COOKIE_KEYS:
+            # Signed again when it changed or, like a row's idle timer, once a minute at most.
+            if session.modified or not self._is_fresh(session, now):
+                value = _COOKIE_MARK + self._cookie_serializer(app).dumps(dict(session))
+                self._set_cookie(app, response, value)
+            return
         if not session.modified and self._is_fresh(session, now):
             return  # nothing changed and the idle timer was refreshed recently: no write
         if session.sid is None:
@@ -100,19 +152,22 @@ class DatabaseSessionInterface(SessionInterface):
         else:
             self._update(session, now)
         db.session.commit()
+        self._set_cookie(app, response, session.sid)
+
+    def _set_cookie(self, app: Flask, response: Response, value: str) -> None:
         response.set_cookie(
-            name,
-            session.sid,
+            self.get_cookie_name(app),
+            value,
             httponly=True,
             secure=self.get_cookie_secure(app),
             samesite=self.get_cookie_samesite(app),
-            domain=domain,
-            path=path,
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
         )
 
     def _is_fresh(self, session: ServerSession, now: datetime) -> bool:
         seen = session.last_seen_at
-        return session.sid is not None and seen is not None and now - seen < _TOUCH_INTERVAL
+        return seen is not None and now - seen < _TOUCH_INTERVAL
 
     @staticmethod
     def _values(session: ServerSession, now: datetime) -> dict[str, Any]:

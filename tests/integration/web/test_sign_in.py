@@ -58,14 +58,18 @@ def test_the_session_id_from_before_sign_in_stops_working(
 ) -> None:
     make_account(services)
     token = csrf_token(client.get("/sign-in").get_data(as_text=True))
+    with client.session_transaction() as pending:
+        pending["next_step"] = "/authorize"  # more than a form token: the session has a row
     before = _session_cookie(client)
+    assert before is not None
+    assert not before.startswith(".")
     client.post(
         "/sign-in",
         data={"username": "ParentUser1", "password": DEFAULT_PASSWORD, "csrf_token": token},
     )
     rows = db.session.execute(select(func.count()).select_from(BrowserSession)).scalar()
 
-    client.set_cookie("idp_session", before or "")  # an id planted before the sign-in
+    client.set_cookie("idp_session", before)  # an id planted before the sign-in
 
     assert "You are signed in" not in client.get("/").get_data(as_text=True)
     assert rows == 1  # the row took the new id: no second row, nothing left under the old id
