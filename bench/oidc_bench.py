@@ -1058,13 +1058,23 @@ def print_report(report: dict[str, Any]) -> None:
                 )
                 print(f"  {r['name']} steps p50 ms: {steps}")
         if run.get("sql_per_request"):
-            print("  SQL statements per request (gunicorn_sqlcount.py):")
+            print("  per request (gunicorn_sqlcount.py; cpu: the request thread, median):")
+            verify = run["sql_per_request"].get("_argon2_verify_ms_p50") or {}
             for path, info in sorted(run["sql_per_request"].items()):
+                if path.startswith("_"):
+                    continue
+                cpu = info.get("cpu_ms_p50")
                 print(
                     f"    {path:<42} {info['requests']:>7} req  "
                     f"{info['statements_per_request']:5.1f} stmt  "
                     f"{info['checkouts_per_request']:4.1f} checkout  "
-                    f"{info['commits_per_request']:4.1f} commit"
+                    f"{info['commits_per_request']:4.1f} commit  "
+                    + (f"cpu {cpu:5.2f} ms" if cpu is not None else "")
+                )
+            if verify.get("ms") is not None:
+                print(
+                    f"    argon2 verify in the worker: {verify['ms']:.1f} ms (median of"
+                    f" {verify['requests']}), as the request thread waits for it"
                 )
     print()
     print(
