@@ -660,7 +660,16 @@ def argon2_floor(rounds: int) -> dict[str, float]:
         "verify_ms_p50": verify_s * 1000,
         "verify_ms_min": verify_times[0] * 1000,
         "floor_flows_per_s": 1.0 / verify_s,
+        "rounds": rounds,
     }
+
+
+def stricter_floor(first: dict[str, float], again: dict[str, float]) -> dict[str, float]:
+    """Of two floor measurements, the faster verify: a burst of other work on core 0 during
+    one of them (seen: 15.6 ms one run, 20.6 ms the next) must not lower the target."""
+    best = dict(min(first, again, key=lambda floor: floor["verify_ms_p50"]))
+    best["verify_ms_p50_measured"] = [first["verify_ms_p50"], again["verify_ms_p50"]]
+    return best
 
 
 class Gunicorn:
@@ -958,6 +967,8 @@ def run_worker_class(
     for name in scenarios:
         if name == "password_sign_in":
             memory_before_password = memory_kib(worker_pid)
+            # Measured again next to the scenario, with the server idle on core 0.
+            floor = stricter_floor(floor, argon2_floor(int(floor["rounds"])))
         label = worker_class
         result = run_scenario(name, users, config, sampler, (py_spy, label) if py_spy else None)
         if name == "password_sign_in":
@@ -984,6 +995,7 @@ def run_worker_class(
         "worker_class": worker_class,
         "threads": config.threads if worker_class == "gthread" else 1,
         "worker_pid": worker_pid,
+        "argon2_floor_used": floor,
         "rss": {
             "VmHWM_MiB": memory.get("VmHWM", 0) / 1024,
             "VmRSS_MiB": memory.get("VmRSS", 0) / 1024,
@@ -1014,6 +1026,14 @@ def print_report(report: dict[str, Any]) -> None:
         f"scope '{cfg['scope']}', sign-in limit mode: {cfg['sign_in_limit']}"
     )
     for run in report["runs"]:
+        used = run.get("argon2_floor_used") or {}
+        if used.get("verify_ms_p50_measured"):
+            first, again = used["verify_ms_p50_measured"]
+            print(
+                f"[{run['worker_class']}] argon2 verify measured again before the password"
+                f" scenario: {first:.1f} ms, then {again:.1f} ms; the faster counts -> floor"
+                f" {used['floor_flows_per_s']:.1f} sign-ins/s"
+            )
         print()
         title = f"gunicorn --workers 1 --worker-class {run['worker_class']}"
         if run["worker_class"] == "gthread":
