@@ -8,6 +8,7 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2 import OAuth2Request
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
@@ -82,6 +83,13 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             self._clients.clear()  # unknown ids must not grow the cache without bound
         self._clients[client_id] = (now + CLIENT_CACHE_SECONDS, client)
         return client
+
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        """The browser's request, as Authlib reads it; or one we built ourselves: an
+        authorization request finished right after its sign-in (web.authorize)."""
+        if isinstance(request, OAuth2Request):
+            return request
+        return super().create_oauth2_request(request)
 
     def client_origins(self) -> list[str]:
         """The enabled clients' origins (`registered_origins`), cached like the clients: every

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, exists, insert, select, update
@@ -35,20 +35,34 @@ _RECORD_CLIENT = {
 
 # Built once, a plain INSERT: every sign-in starts a session.
 _NOW: Any = bindparam("now", type_=UtcDateTime())
-_START = insert(SsoSession).values(
-    sid=bindparam("new_sid"),
-    account_id=bindparam("owner_id"),
-    auth_time=_NOW,
-    amr=bindparam("methods", type_=SsoSession.__table__.c.amr.type),
-    acr=bindparam("context_class"),
-    last_seen_at=_NOW,
-    expires_at=bindparam("until", type_=UtcDateTime()),
+_START = (
+    insert(SsoSession)
+    .values(
+        sid=bindparam("new_sid"),
+        account_id=bindparam("owner_id"),
+        auth_time=_NOW,
+        amr=bindparam("methods", type_=SsoSession.__table__.c.amr.type),
+        acr=bindparam("context_class"),
+        last_seen_at=_NOW,
+        expires_at=bindparam("until", type_=UtcDateTime()),
+    )
+    .returning(SsoSession.id)
 )
 
 
 _HAS_ANSWERS = (
     exists().where(SecurityAnswer.account_id == Account.id).correlate(Account).label("answered")
 )
+
+
+class StartedSession(NamedTuple):
+    """An SSO session just started: what the authorization that follows the sign-in needs."""
+
+    id: int
+    sid: str
+    auth_time: datetime
+    amr: tuple[str, ...]
+    acr: str | None
 
 
 class LiveSession(NamedTuple):
@@ -67,8 +81,8 @@ class SsoSessionService:
         self._clock = clock
         self._policy = policy
 
-    def start(self, account_id: int, amr: list[str], acr: str | None = None) -> str:
-        """A new SSO session for a sign-in that just happened (auth_time = now); its sid."""
+    def start(self, account_id: int, amr: list[str], acr: str | None = None) -> StartedSession:
+        """A new SSO session for a sign-in that just happened (auth_time = now)."""
         now = self._clock.now()
         sid = secrets.token_urlsafe(32)
         values = {
@@ -79,8 +93,8 @@ class SsoSessionService:
             "context_class": acr,
             "until": now + timedelta(hours=self._policy.absolute_hours),
         }
-        self._session.connection().execute(_START, values)
-        return sid
+        row_id = self._session.connection().execute(_START, values).scalar_one()
+        return StartedSession(id=row_id, sid=sid, auth_time=now, amr=tuple(amr), acr=acr)
 
     def find_live_with_account(self, sid: str) -> LiveSession | None:
         """The session with this sid, its account and whether the account has chosen security

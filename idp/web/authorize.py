@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
-from urllib.parse import urlencode
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from authlib.oauth2 import OAuth2Error
+from authlib.oauth2 import OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oidc.core.errors import (
     ConsentRequiredError,
     InteractionRequiredError,
@@ -31,6 +32,7 @@ from idp.oidc.authorize import (
     parse_max_age,
 )
 from idp.oidc.server import SignInContext
+from idp.oidc.sessions import StartedSession
 from idp.web.deps import clock, oidc, services
 from idp.web.i18n import LANGUAGES
 from idp.web.security_questions import needs_security_questions
@@ -70,10 +72,8 @@ def _reauth_signer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="idp.authorize.reauth")
 
 
-def _reauth_marker() -> dict[str, Any]:
+def _reauth_marker(raw: str | None) -> dict[str, Any]:
     """The signed re-authentication marker of this request; {} if absent or forged."""
-    source = request.form if request.method == "POST" else request.args
-    raw = source.get(_REAUTH)
     if not raw:
         return {}
     try:
@@ -114,20 +114,11 @@ def authorize() -> Any:
     params = _params()
     _apply_ui_locales(params)
     account, sso = g.get("account"), g.get("sso")
-    server = oidc()
-    try:
-        grant = server.get_consent_grant(end_user=account)
-        if params.get("response_mode", "query") != "query":
-            raise _invalid("Only response_mode=query is supported.", grant)
-        max_age = _max_age(params, grant)
-        _claims_request(params, grant)  # validated before any page is shown
-        hinted_sub = _hinted_subject(params, grant)
-    except OAuth2Error as error:
-        return _respond_error(error)
-    facts = _facts(params, grant, account, sso, max_age)
-    if hinted_sub is not None and account is not None and hinted_sub != account.sub:
-        facts = replace(facts, is_other_person_hinted=True)
-    step = decide(facts)
+    marker = (request.form if request.method == "POST" else request.args).get(_REAUTH)
+    checked = _check(params, marker, account, sso)
+    if not isinstance(checked, _Checked):
+        return checked  # the request itself is wrong: an error page or error redirect
+    grant, step = checked
     if step in _SILENT_ERRORS:
         return _respond_error(
             _SILENT_ERRORS[step](redirect_uri=grant.redirect_uri, state=params.get("state"))
@@ -140,6 +131,72 @@ def authorize() -> Any:
     if step == Next.CONSENT:
         return _consent(params, grant)
     return _issue_code(grant, account, sso, params)
+
+
+def resume_after_sign_in(next_url: str, account: Any, sso: StartedSession) -> Response | None:
+    """Finish, right after the sign-in it asked for, an authorization request that now needs
+    nothing but its code: the browser goes straight back to the app, one round trip fewer.
+
+    The request is checked and decided exactly as /authorize does (same `_check`). Anything
+    but a code (consent, security questions, an error, a request /authorize would not parse
+    the same way) gives None, and the browser is sent back to /authorize as before."""
+    parts = urlsplit(next_url)
+    if parts.scheme or parts.netloc or parts.path != url_for("authorize.authorize"):
+        return None
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = dict(pairs)
+    if len(query) != len(pairs):
+        return None  # a repeated parameter: /authorize refuses it with its own answer
+    marker = query.pop(_REAUTH, None)
+    params = {key: value for key, value in query.items() if key not in ("csrf_token", "decision")}
+    if services().questions.is_required(account):
+        return None  # a first sign-in: security questions come first (Next.SETUP)
+    g.has_security_answers = True
+    _apply_ui_locales(params)
+    checked = _check(params, marker, account, sso, _oauth_request(params))
+    if not isinstance(checked, _Checked) or checked.step != Next.ISSUE:
+        return None
+    # Committed by the session store with the new browser session: one transaction.
+    return _issue_code(checked.grant, account, sso, params, commit=False)
+
+
+def _oauth_request(params: dict[str, str]) -> OAuth2Request:
+    """`params` as the GET /authorize request Authlib would have read from the browser."""
+    uri = url_for("authorize.authorize", _external=True) + "?" + urlencode(params)
+    oauth_request = OAuth2Request("GET", uri)
+    oauth_request.payload = BasicOAuth2Payload(params)
+    return oauth_request
+
+
+def _check(
+    params: dict[str, str],
+    marker: str | None,
+    account: Any,
+    sso: Any,
+    oauth_request: OAuth2Request | None = None,
+) -> _Checked | Response | tuple[str, int]:
+    """Validate the whole request (before any page is shown), then decide the next step;
+    or the answer to a request that is wrong (an error page or an error redirect)."""
+    try:
+        grant = oidc().get_consent_grant(request=oauth_request, end_user=account)
+        if params.get("response_mode", "query") != "query":
+            raise _invalid("Only response_mode=query is supported.", grant)
+        max_age = _max_age(params, grant)
+        _claims_request(params, grant)  # validated before any page is shown
+        hinted_sub = _hinted_subject(params, grant)
+    except OAuth2Error as error:
+        return _respond_error(error)
+    facts = _facts(params, marker, grant, account, sso, max_age)
+    if hinted_sub is not None and account is not None and hinted_sub != account.sub:
+        facts = replace(facts, is_other_person_hinted=True)
+    return _Checked(grant, decide(facts))
+
+
+class _Checked(NamedTuple):
+    """A valid authorization request (Authlib's grant) and its next step."""
+
+    grant: Any
+    step: Next
 
 
 def _invalid(description: str, grant: Any) -> OAuth2Error:
@@ -176,9 +233,14 @@ def _max_age(params: dict[str, str], grant: Any) -> int | None:
 
 
 def _facts(
-    params: dict[str, str], grant: Any, account: Any, sso: Any, max_age: int | None
+    params: dict[str, str],
+    marker: str | None,
+    grant: Any,
+    account: Any,
+    sso: Any,
+    max_age: int | None,
 ) -> AuthorizeFacts:
-    reauth = _reauth_marker()
+    reauth = _reauth_marker(marker)
     auth_time: datetime | None = sso.auth_time if sso is not None else None
     reauthenticated = bool(
         auth_time is not None
@@ -238,7 +300,9 @@ def _consent(params: dict[str, str], grant: Any) -> Any:
     return render_template("authorize/consent.html", client=client, scopes=scopes, params=hidden)
 
 
-def _issue_code(grant: Any, account: Any, sso: Any, params: dict[str, str]) -> Response:
+def _issue_code(
+    grant: Any, account: Any, sso: Any, params: dict[str, str], commit: bool = True
+) -> Response:
     grant.request.sign_in_context = SignInContext(
         sso_session_id=sso.id,
         auth_time=sso.auth_time,
@@ -248,5 +312,6 @@ def _issue_code(grant: Any, account: Any, sso: Any, params: dict[str, str]) -> R
     )
     response = oidc().create_authorization_response(grant=grant, grant_user=account)
     services().sso.record_client(sso, grant.request.client.client_id)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return response

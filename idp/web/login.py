@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
@@ -13,24 +11,15 @@ from idp.credentials.errors import AccountDisabledError
 from idp.errors import DomainError
 from idp.extensions import db, limiter
 from idp.oidc.authorize import ACR_PASSWORD
-from idp.web import upgrade_session
+from idp.web import authorize, upgrade_session
 from idp.web.deps import logout, services
 from idp.web.forms import SignInForm, SignOutForm
+from idp.web.redirects import safe_next
 from idp.web.session_store import ServerSession
 
 bp = Blueprint("login", __name__)
 # Session key: the disabled account that asked for a revalidation link from this browser.
 REVALIDATION_KEY = "revalidation"
-
-
-def safe_next(target: str | None) -> str:
-    """Only same-site relative paths: never an open redirect."""
-    if not target:
-        return url_for("home.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("home.index")
-    return target
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -72,17 +61,21 @@ def start_browser_session(
     """After any successful sign-in (username, student): a fresh session and an SSO session,
     then on to `next` (the authorization request that sent the person to sign in).
 
-    Nothing is committed here: the session store commits the sign-in, the SSO session and the
-    browser session together when it saves the session at the end of the request."""
+    The session store commits the sign-in, the SSO session, a code issued here and the browser
+    session together, when it saves the session at the end of the request."""
     assert isinstance(session, ServerSession)  # noqa: S101 - installed by register_web
     lang = session.get("lang")
     session.clear()
     session.rotate()  # a new session id after sign-in: no session fixation
+    started = services().sso.start(account.id, amr=amr, acr=acr)
     session["account_id"] = account.id
-    session["sid"] = services().sso.start(account.id, amr=amr, acr=acr)
+    session["sid"] = started.sid
     if lang:
         session["lang"] = lang
-    return redirect(safe_next(next_url or request.args.get("next")))
+    target = safe_next(next_url or request.args.get("next"))
+    # Back to the app at once when the authorization request behind the sign-in needs
+    # nothing more than its code; else on to `target` (/authorize decides there).
+    return authorize.resume_after_sign_in(target, account, started) or redirect(target)
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -11,7 +11,7 @@ from idp.errors import DomainError
 from idp.extensions import limiter
 from idp.web.credential_forms import SecurityQuestionsForm
 from idp.web.deps import services
-from idp.web.login import safe_next
+from idp.web.redirects import safe_next
 
 bp = Blueprint("security_questions", __name__)
 

@@ -169,8 +169,8 @@ def test_change_password_needs_the_current_one(services: Services, account: Acco
 def test_change_password_keeps_this_session_and_ends_the_others(
     services: Services, account: Account
 ) -> None:
-    this = services.sso.start(account.id, amr=["pwd"], acr="urn:test")
-    other = services.sso.start(account.id, amr=["pwd"], acr="urn:test")
+    this = services.sso.start(account.id, amr=["pwd"], acr="urn:test").sid
+    other = services.sso.start(account.id, amr=["pwd"], acr="urn:test").sid
     db.session.commit()
 
     services.recovery.change_password(account, DEFAULT_PASSWORD, NEW_PASSWORD, this)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from flask.testing import FlaskClient
 
 from idp.accounts.models import Account
+from idp.services import Services
+from tests.builders import make_account
 from tests.integration.oidc.conftest import (
     GRADES_REDIRECT,
     ISSUER,
@@ -16,6 +19,7 @@ from tests.integration.oidc.conftest import (
     get_code,
     new_pkce,
     redirect_query,
+    sign_in,
 )
 
 
@@ -69,3 +73,47 @@ def test_userinfo_returns_released_claims(signed_in: FlaskClient, guardian: Acco
     assert response.status_code == 200
     assert response.get_json()["sub"] == guardian.sub
     assert response.get_json()["email"] == "parent1@example.org"
+
+
+def _sign_in_for(client: FlaskClient, client_id: str, redirect_uri: str) -> tuple[str, Any]:
+    """A browser sent to sign in by an authorization request: (that request, the sign-in's
+    answer)."""
+    params = authorize_params(new_pkce(), client_id=client_id, redirect_uri=redirect_uri)
+    if client_id == "library":
+        params["scope"] = "openid profile"
+    waiting = "/authorize?" + urlencode(params)
+    assert client.get(waiting).headers["Location"].startswith("/sign-in?next=")
+    return waiting, sign_in(client, next_url=waiting)
+
+
+def test_a_sign_in_finishes_the_waiting_request_and_goes_straight_back_to_the_app(
+    client: FlaskClient, guardian: Account
+) -> None:
+    _, response = _sign_in_for(client, "grades", GRADES_REDIRECT)
+
+    query = redirect_query(response)
+    assert response.headers["Location"].startswith(GRADES_REDIRECT + "?")
+    assert query["state"] == "state-123"
+    assert query["iss"] == ISSUER
+    assert "code" in query
+    assert "You are signed in as parentuser1." in client.get("/").get_data(as_text=True)
+
+
+def test_a_waiting_request_that_needs_consent_goes_back_to_authorize(
+    client: FlaskClient, guardian: Account
+) -> None:
+    waiting, response = _sign_in_for(client, "library", "http://127.0.0.1:5004/callback")
+
+    assert response.headers["Location"] == waiting
+    assert "School Library" in client.get(waiting).get_data(as_text=True)  # the consent page
+
+
+def test_a_first_sign_in_goes_back_to_authorize_for_the_security_questions(
+    client: FlaskClient, services: Services, registered_clients: None
+) -> None:
+    make_account(services, has_questions=False)
+
+    waiting, response = _sign_in_for(client, "grades", GRADES_REDIRECT)
+
+    assert response.headers["Location"] == waiting
+    assert "/security-questions" in client.get(waiting).headers["Location"]

@@ -73,7 +73,7 @@ def test_a_cookie_session_may_hold_only_a_form_token_and_a_language(
     app: Flask, client: FlaskClient, services: Services
 ) -> None:
     account = make_account(services)
-    sid = services.sso.start(account.id, amr=["pwd"], acr=None)
+    sid = services.sso.start(account.id, amr=["pwd"], acr=None).sid
     db.session.commit()
 
     # Even signed with the server's key, a cookie session claiming a sign-in is not one.
