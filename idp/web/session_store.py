@@ -201,14 +201,16 @@ class DatabaseSessionInterface(SessionInterface):
 
 # Built once: sessions are written on most page requests.
 _NOW: Any = bindparam("now", type_=UtcDateTime())
-_INSERT = insert(BrowserSession).values(
-    id_digest=bindparam("digest"),
-    data=bindparam("session_data"),
-    account_id=bindparam("session_account_id"),
-    created_at=_NOW,
-    last_seen_at=_NOW,
-    expires_at=bindparam("session_expires_at", type_=UtcDateTime()),
-)
+# A new session's columns: a new row, or an old row taking the new id (rotation).
+_NEW_SESSION: dict[str, Any] = {
+    "id_digest": bindparam("digest"),
+    "data": bindparam("session_data"),
+    "account_id": bindparam("session_account_id"),
+    "created_at": _NOW,
+    "last_seen_at": _NOW,
+    "expires_at": bindparam("session_expires_at", type_=UtcDateTime()),
+}
+_INSERT = insert(BrowserSession).values(_NEW_SESSION)
 _UPDATE = (
     update(BrowserSession)
     .where(BrowserSession.id_digest == bindparam("digest"))
@@ -224,13 +226,6 @@ _LOAD = select(BrowserSession.data, BrowserSession.last_seen_at, BrowserSession.
 _REPLACE = (
     update(BrowserSession)
     .where(BrowserSession.id_digest == bindparam("old_digest"))
-    .values(
-        id_digest=bindparam("digest"),
-        data=bindparam("session_data"),
-        account_id=bindparam("session_account_id"),
-        created_at=_NOW,
-        last_seen_at=_NOW,
-        expires_at=bindparam("session_expires_at", type_=UtcDateTime()),
-    )
+    .values(_NEW_SESSION)
 )
 _DELETE = delete(BrowserSession).where(BrowserSession.id_digest == bindparam("digest"))
