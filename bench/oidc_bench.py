@@ -17,6 +17,7 @@ import argparse
 import base64
 import contextlib
 import hashlib
+import html
 import http.client
 import json
 import os
@@ -195,6 +196,7 @@ def pkce_pair() -> tuple[str, str]:
 
 
 _CSRF = re.compile(rb'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
+_ACTION = re.compile(rb'<form method="post" action="(/sign-in[^"]*)"')
 
 
 # --------------------------------------------------------------------------------------------
@@ -271,12 +273,18 @@ class VirtualUser:
         t = time.perf_counter()
         first = browser.request("GET", self.authorize_path(challenge))
         self.step("1 GET /authorize (anonymous)", t)
-        if first.status != 302 or not first.location().startswith("/sign-in"):
-            raise BenchError(f"authorize(anon):{first.status}", first.location()[:120])
-        sign_in_path = first.location()
-        t = time.perf_counter()
-        page = browser.request("GET", sign_in_path)
-        self.step("2 GET /sign-in", t)
+        if first.status == 302 and first.location().startswith("/sign-in"):
+            # Older versions redirected to the sign-in page; now /authorize shows the form.
+            t = time.perf_counter()
+            page = browser.request("GET", first.location())
+            self.step("2 GET /sign-in", t)
+            sign_in_path = first.location()
+        else:
+            page = first
+            action = _ACTION.search(page.body)
+            if action is None:
+                raise BenchError(f"authorize(anon):{first.status}", first.location()[:120])
+            sign_in_path = html.unescape(action.group(1).decode())
         match = _CSRF.search(page.body)
         if page.status != 200 or match is None:
             raise BenchError(f"sign-in page:{page.status}")

@@ -36,6 +36,7 @@ from idp.oidc.sessions import StartedSession
 from idp.web.deps import clock, oidc, services
 from idp.web.i18n import LANGUAGES
 from idp.web.security_questions import needs_security_questions
+from idp.web.sign_in_page import sign_in_page
 
 bp = Blueprint("authorize", __name__)
 
@@ -267,8 +268,8 @@ def _facts(
     )
 
 
-def _to_sign_in(params: dict[str, str]) -> Response:
-    """Send the person to sign in, then back to this very request (as a GET)."""
+def _to_sign_in(params: dict[str, str]) -> str:
+    """The sign-in form, which sends the person back to this very request (as a GET)."""
     prompts = params.get("prompt", "").split()
     back_params = dict(params)
     if "login" in prompts or params.get("max_age"):
@@ -276,8 +277,7 @@ def _to_sign_in(params: dict[str, str]) -> Response:
             {"request": _request_key(params), "after": clock().now().timestamp()}
         )
     back = url_for("authorize.authorize") + "?" + urlencode(back_params)
-    hint = params.get("login_hint", "")
-    return redirect(url_for("login.sign_in", next=back, login_hint=hint or None))
+    return sign_in_page(None, back, params.get("login_hint"))
 
 
 def _consent(params: dict[str, str], grant: Any) -> Any:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import g, request, session
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from flask import g, has_request_context, request, session
 from flask_babel import get_locale
 
 LANGUAGES: dict[str, str] = {
@@ -40,4 +42,17 @@ def template_context() -> dict[str, object]:
         "current_locale": locale,
         "text_direction": "rtl" if locale in RIGHT_TO_LEFT else "ltr",
         "languages": LANGUAGES,
+        "language_urls": _language_urls(),
     }
+
+
+def _language_urls() -> dict[str, str]:
+    """The page's address once per language: its query kept (a sign-in page's `next` must
+    survive the switch) and `lang` set. A page shown at an address that cannot be loaded again
+    as is (the sign-in form answering /authorize, perhaps a POST) names another one to switch
+    on in `g.language_base`. Outside a request (an email, a printed letter): none."""
+    if not has_request_context():
+        return {}
+    base = urlsplit(g.get("language_base") or request.script_root + request.full_path)
+    kept = [(k, v) for k, v in parse_qsl(base.query, keep_blank_values=True) if k != "lang"]
+    return {code: f"{base.path}?{urlencode([*kept, ('lang', code)])}" for code in LANGUAGES}

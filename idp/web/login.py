@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from idp.accounts.models import Account
@@ -16,6 +16,7 @@ from idp.web.deps import logout, services
 from idp.web.forms import SignInForm, SignOutForm
 from idp.web.redirects import safe_next
 from idp.web.session_store import ServerSession
+from idp.web.sign_in_page import sign_in_page
 
 bp = Blueprint("login", __name__)
 # Session key: the disabled account that asked for a revalidation link from this browser.
@@ -27,21 +28,22 @@ REVALIDATION_KEY = "revalidation"
 def sign_in() -> Response | str | tuple[str, int]:
     """Show the form; on POST check the credentials and start a fresh session."""
     form = SignInForm()
-    if request.method == "GET" and request.args.get("login_hint"):
-        form.username.data = request.args["login_hint"][:100]  # OIDC login_hint prefills
+    next_url = request.args.get("next")
+    if request.method == "GET":
+        return sign_in_page(form, next_url, request.args.get("login_hint"))
     if not form.validate_on_submit():
-        return render_template("login/sign_in.html", form=form, error=None)
+        return sign_in_page(form, next_url)
     try:
         account = services().sign_in.check(form.username.data, form.password.data)
     except AccountDisabledError as error:
         _send_revalidation(error)
-        return render_template("login/sign_in.html", form=form, error=error), error.status
+        return sign_in_page(form, next_url, error=error), error.status
     except UpgradeRequiredError as bridged:
         # IC credentials and no portal account yet: the first-login steps (web/upgrade.py).
-        upgrade_session.begin(bridged.upgrade, request.args.get("next"))
+        upgrade_session.begin(bridged.upgrade, next_url)
         return redirect(url_for("upgrade.account"))
     except DomainError as error:
-        return render_template("login/sign_in.html", form=form, error=error), error.status
+        return sign_in_page(form, next_url, error=error), error.status
     return start_browser_session(account, amr=["pwd"], acr=ACR_PASSWORD)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -76,6 +78,30 @@ def sign_in(client: FlaskClient, username: str = "parentuser1", next_url: str = 
     return client.post(
         target, data={"username": username, "password": DEFAULT_PASSWORD, "csrf_token": token}
     )
+
+
+@dataclass(frozen=True)
+class SignInForm:
+    """The sign-in form a browser that must sign in first gets from /authorize."""
+
+    action: str  # where it posts: /sign-in?next=<the authorization request>
+    query: dict[str, str]  # the action's query
+    page: str
+
+
+_FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)"')
+
+
+def sign_in_form(response: Any) -> SignInForm:
+    """The sign-in form in `response`, which must be that form (not a redirect)."""
+    assert response.status_code == 200, (response.status_code, response.headers.get("Location"))
+    page = response.get_data(as_text=True)
+    found = _FORM_ACTION.search(page)
+    assert found is not None, page[:500]
+    action = html.unescape(found.group(1))
+    assert urlsplit(action).path == "/sign-in", action
+    query = {key: values[0] for key, values in parse_qs(urlsplit(action).query).items()}
+    return SignInForm(action, query, page)
 
 
 def authorize_params(pkce: Pkce | None = None, **extra: str) -> dict[str, str]:

@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import errno
+import html
+import re
 import secrets
 import socket
 import threading
@@ -31,6 +33,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from werkzeug.serving import make_server
+
+from tests.builders import csrf_token
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -75,6 +79,9 @@ def serve(app: Any, port: int) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+_FORM_ACTION = re.compile(r'<form\b[^>]*\baction="([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,16 @@ class Browser:
                 return response
             url, method, data = target, "GET", None
         raise AssertionError(f"redirect loop: {[hop.url for hop in self.hops]}")
+
+    def submit(
+        self, page: requests.Response, fields: dict[str, str], stop_at: str | None = None
+    ) -> requests.Response:
+        """Send the page's form as a browser does: to its action (resolved against the page's
+        URL; no action means the page itself), with its CSRF token and `fields`; then `go`."""
+        found = _FORM_ACTION.search(page.text)
+        action = urljoin(page.url, html.unescape(found.group(1))) if found else page.url
+        data = {**fields, "csrf_token": csrf_token(page.text)}
+        return self.go(action, data=data, stop_at=stop_at)
 
     def path(self) -> list[tuple[str, str, int]]:
         """The last `go`: (method, host:port/path, status) per hop."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask.testing import FlaskClient
 
@@ -20,6 +22,7 @@ from tests.integration.oidc.conftest import (
     new_pkce,
     redirect_query,
     sign_in,
+    sign_in_form,
 )
 
 
@@ -55,13 +58,31 @@ def test_authorization_response_carries_state_and_iss(signed_in: FlaskClient) ->
     assert query["iss"] == ISSUER
 
 
-def test_not_signed_in_goes_to_the_sign_in_page_and_back(
+def test_not_signed_in_gets_the_sign_in_form_which_comes_back_to_the_request(
     client: FlaskClient, guardian: Account
 ) -> None:
     response = client.get("/authorize?" + urlencode(authorize_params(new_pkce())))
 
-    assert response.status_code == 302
-    assert response.headers["Location"].startswith("/sign-in?next=")
+    form = sign_in_form(response)
+    back = urlsplit(form.query["next"])
+    assert back.path == "/authorize"
+    assert parse_qs(back.query)["state"] == ["state-123"]
+    assert 'name="password"' in form.page
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_sign_in_forms_language_links_keep_the_waiting_request(
+    client: FlaskClient, guardian: Account
+) -> None:
+    form = sign_in_form(client.get("/authorize?" + urlencode(authorize_params(new_pkce()))))
+    spanish_link = html.unescape(re.findall(r'<a href="([^"]+)" lang="es"', form.page)[0])
+
+    spanish = sign_in_form(client.get(spanish_link))
+
+    assert urlsplit(spanish_link).path == "/sign-in"
+    assert spanish.query["next"] == form.query["next"]
+    assert '<html lang="es"' in spanish.page
+    assert "Iniciar sesión" in spanish.page
 
 
 def test_userinfo_returns_released_claims(signed_in: FlaskClient, guardian: Account) -> None:
@@ -82,8 +103,9 @@ def _sign_in_for(client: FlaskClient, client_id: str, redirect_uri: str) -> tupl
     if client_id == "library":
         params["scope"] = "openid profile"
     waiting = "/authorize?" + urlencode(params)
-    assert client.get(waiting).headers["Location"].startswith("/sign-in?next=")
-    return waiting, sign_in(client, next_url=waiting)
+    form = sign_in_form(client.get(waiting))
+    assert form.query["next"] == waiting
+    return waiting, sign_in(client, next_url=form.query["next"])
 
 
 def test_a_sign_in_finishes_the_waiting_request_and_goes_straight_back_to_the_app(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 from flask.testing import FlaskClient
@@ -20,6 +20,7 @@ from tests.integration.oidc.conftest import (
     authorize_params,
     redirect_query,
     sign_in,
+    sign_in_form,
 )
 
 LIBRARY_REDIRECT = "http://127.0.0.1:5004/callback"
@@ -233,7 +234,7 @@ def test_prompt_login_at_a_third_party_app_signs_in_then_asks_consent_then_issue
 ) -> None:
     clock.advance(minutes=5)
     to_sign_in = _authorize(signed_in, _library(prompt="login"))
-    back = parse_qs(urlsplit(to_sign_in.headers["Location"]).query)["next"][0]
+    back = sign_in_form(to_sign_in).query["next"]
     sign_in(signed_in, next_url=back)
     page = signed_in.get(back)
 

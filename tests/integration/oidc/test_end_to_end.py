@@ -24,7 +24,7 @@ from idp.clock import FrozenClock, as_aware
 from idp.config import Settings
 from idp.extensions import db
 from idp.notifications.models import OutboxMessage
-from tests.builders import DEFAULT_PASSWORD, csrf_token
+from tests.builders import DEFAULT_PASSWORD
 from tests.conftest import base_settings
 from tests.integration.oidc.conftest import SECRETS
 from tests.integration.oidc.live import (
@@ -100,12 +100,8 @@ def _sign_in(browser: Browser, start: str, stop_at: str | None = None) -> None:
     """From `start`, through the provider's sign-in page, as parentuser1."""
     page = browser.go(start, stop_at=stop_at)
     assert page.status_code == 200, browser.path()
-    form = {
-        "username": "parentuser1",
-        "password": DEFAULT_PASSWORD,
-        "csrf_token": csrf_token(page.text),
-    }
-    browser.go(page.url, data=form, stop_at=stop_at)
+    form = {"username": "parentuser1", "password": DEFAULT_PASSWORD}
+    browser.submit(page, form, stop_at=stop_at)
 
 
 def _worker_once(app: Flask) -> str:
@@ -127,20 +123,20 @@ def test_relying_party_signs_in_refreshes_and_logs_out_over_real_http(
     host = urlsplit(provider).netloc
     sub = guardian.sub
 
-    # Sign-in: RP /login -> /authorize -> /sign-in (page) ...
+    # Sign-in: RP /login -> /authorize, which answers with the sign-in form ...
     page = browser.go(f"{rp_url}/login")
     assert browser.path() == [
         ("GET", "127.0.0.1:5001/login", 302),
-        ("GET", f"{host}/authorize", 302),
-        ("GET", f"{host}/sign-in", 200),
+        ("GET", f"{host}/authorize", 200),
     ]
     authorize = browser.hops[1].query
+    assert 'name="password"' in page.text
     assert authorize["code_challenge_method"] == "S256"
     assert {"code_challenge", "nonce", "state"} <= authorize.keys()
     # ... credentials -> RP /callback?code&state&iss -> signed in at the RP. The sign-in
     # finishes the authorization request itself: no second trip through /authorize.
     form = {"username": "parentuser1", "password": DEFAULT_PASSWORD}
-    landing = browser.go(page.url, data={**form, "csrf_token": csrf_token(page.text)})
+    landing = browser.submit(page, form)
     assert browser.path() == [
         ("POST", f"{host}/sign-in", 302),
         ("GET", "127.0.0.1:5001/callback", 200),

@@ -3,13 +3,19 @@ then resumes to the app with a code."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from flask.testing import FlaskClient
 
 from idp.services import Services
 from tests.builders import DEFAULT_PASSWORD, csrf_token, make_account
-from tests.integration.oidc.conftest import authorize_params, new_pkce, redirect_query, sign_in
+from tests.integration.oidc.conftest import (
+    authorize_params,
+    new_pkce,
+    redirect_query,
+    sign_in,
+    sign_in_form,
+)
 
 
 def test_authorization_is_held_until_questions_are_chosen_then_resumes(
@@ -17,8 +23,8 @@ def test_authorization_is_held_until_questions_are_chosen_then_resumes(
 ) -> None:
     make_account(services, has_questions=False)
     authorize_url = "/authorize?" + urlencode(authorize_params(new_pkce()))
-    to_sign_in = client.get(authorize_url).headers["Location"]
-    signed_in = sign_in(client, next_url=parse_qs(urlsplit(to_sign_in).query)["next"][0])
+    to_sign_in = sign_in_form(client.get(authorize_url))
+    signed_in = sign_in(client, next_url=to_sign_in.query["next"])
     held = client.get(signed_in.headers["Location"])
     assert held.status_code == 302
     assert held.headers["Location"].startswith("/security-questions?next=")

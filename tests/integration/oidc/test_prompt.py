@@ -23,6 +23,7 @@ from tests.integration.oidc.conftest import (
     new_pkce,
     redirect_query,
     sign_in,
+    sign_in_form,
 )
 
 LIBRARY_REDIRECT = "http://127.0.0.1:5004/callback"
@@ -39,15 +40,12 @@ def _library_params(**extra: str) -> dict[str, str]:
 
 
 def _sign_in_target(response: Any) -> dict[str, str]:
-    """The query of a redirect to the sign-in page."""
-    assert response.status_code == 302, response.get_data(as_text=True)
-    location = urlsplit(response.headers["Location"])
-    assert location.path == "/sign-in"
-    return {key: values[0] for key, values in parse_qs(location.query).items()}
+    """The query of the sign-in form's action (/authorize answers with the form)."""
+    return sign_in_form(response).query
 
 
 def _sign_in_again_and_return(client: FlaskClient, to_sign_in: Any) -> Any:
-    """Sign in from the page `to_sign_in` points at: the sign-in finishes the waiting
+    """Sign in with the form `to_sign_in` shows: the sign-in finishes the waiting
     authorization request and answers with the redirect back to the app."""
     back = _sign_in_target(to_sign_in)["next"]
     signed = sign_in(client, next_url=back)
@@ -181,7 +179,7 @@ def test_login_hint_prefills_the_username_on_the_sign_in_page(
 ) -> None:
     to_sign_in = _authorize(client, login_hint="someuser")
 
-    page = client.get(to_sign_in.headers["Location"]).get_data(as_text=True)
+    page = sign_in_form(to_sign_in).page
 
     assert 'name="username"' in page
     assert 'value="someuser"' in page
@@ -195,7 +193,7 @@ def test_ui_locales_picks_the_first_supported_language_for_the_sign_in_page(
 ) -> None:
     to_sign_in = _authorize(client, ui_locales=ui_locales)
 
-    page = client.get(to_sign_in.headers["Location"]).get_data(as_text=True)
+    page = sign_in_form(to_sign_in).page
 
     assert f'<html lang="{lang}"' in page
 
@@ -205,7 +203,7 @@ def test_ui_locales_es_shows_the_sign_in_page_in_spanish(
 ) -> None:
     to_sign_in = _authorize(client, ui_locales="es-MX vi")
 
-    page = client.get(to_sign_in.headers["Location"]).get_data(as_text=True)
+    page = sign_in_form(to_sign_in).page
 
     assert "Iniciar sesión" in page
 

@@ -24,6 +24,7 @@ from tests.integration.oidc.conftest import (
     get_code,
     new_pkce,
     redirect_query,
+    sign_in_form,
 )
 
 BORN = date(2012, 4, 30)
@@ -40,9 +41,8 @@ def student(services: Services, registered_clients: None) -> Person:
     return person
 
 
-def _student_sign_in_from(client: FlaskClient, sign_in_location: str) -> Any:
+def _student_sign_in_from(client: FlaskClient, page: str) -> Any:
     """Follow the sign-in page's student link and sign in there as S-5001."""
-    page = client.get(sign_in_location).get_data(as_text=True)
     match = re.search(r'<a id="student-sign-in" href="([^"]+)"', page)
     assert match is not None
     student_page = html.unescape(match.group(1))
@@ -54,8 +54,7 @@ def _student_sign_in_from(client: FlaskClient, sign_in_location: str) -> Any:
 def _tokens_after_student_sign_in(client: FlaskClient, scope: str) -> dict[str, Any]:
     pkce = new_pkce()
     start = client.get("/authorize?" + urlencode(authorize_params(pkce, scope=scope)))
-    assert start.status_code == 302
-    back = _student_sign_in_from(client, start.headers["Location"])
+    back = _student_sign_in_from(client, sign_in_form(start).page)
     assert back.status_code == 302
     assert back.headers["Location"].startswith(GRADES_REDIRECT)  # straight back to the app
     response = exchange(client, redirect_query(back)["code"], pkce)

@@ -14,7 +14,7 @@ from flask import Flask
 from idp.clock import FrozenClock
 from idp.config import Settings
 from idp.services import Services
-from tests.builders import DEFAULT_PASSWORD, csrf_token
+from tests.builders import DEFAULT_PASSWORD
 from tests.conftest import base_settings
 from tests.integration.oidc.live import Browser, serve
 from tests.integration.sample_portal.support import (
@@ -105,6 +105,6 @@ def sign_in(browser: Browser, app_url: str, username: str = "parentuser1") -> st
     page = browser.go(f"{app_url}/sign-in")
     assert page.status_code == 200, browser.path()
     form = {"username": username, "password": DEFAULT_PASSWORD}
-    landing = browser.go(page.url, data={**form, "csrf_token": csrf_token(page.text)})
+    landing = browser.submit(page, form)
     assert landing.status_code == 200, browser.path()
     return landing.text

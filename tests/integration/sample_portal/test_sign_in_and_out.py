@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from idp.extensions import db
-from tests.builders import DEFAULT_PASSWORD, csrf_token
+from tests.builders import DEFAULT_PASSWORD
 from tests.integration.oidc.live import Browser
 from tests.integration.sample_portal.conftest import sign_in
 from tests.integration.sample_portal.support import (
@@ -134,7 +134,7 @@ def test_a_callback_naming_another_issuer_is_refused(
 ) -> None:
     page = browser.go(f"{apps.grades}/sign-in")
     form = {"username": "parentuser1", "password": DEFAULT_PASSWORD}
-    browser.go(page.url, data={**form, "csrf_token": csrf_token(page.text)}, stop_at=apps.grades)
+    browser.submit(page, form, stop_at=apps.grades)
     callback = str(browser.hops[-1].location)
     genuine = f"iss={quote(provider, safe='')}"
     assert genuine in callback
