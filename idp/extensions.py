@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import Flask
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -30,8 +31,38 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
+
+
+class RouteLimiter(Limiter):
+    """Flask-Limiter with limits on routes only.
+
+    Every limit of this project is a decorator on its view (`@limiter.limit`), and the decorator
+    checks it when the view runs. The extension also checks, before every request, the default,
+    application and blueprint limits: we have none, yet that check walked the limit manager on
+    every page view and token call. It is skipped here. Written by hand because the library has
+    no switch for it; it overrides the method the library's before-request hook calls (pinned
+    Flask-Limiter, covered by the rate-limit tests)."""
+
+    def __init__(self) -> None:
+        super().__init__(key_func=get_remote_address, default_limits=[], application_limits=[])
+
+    def init_app(self, app: Flask) -> None:
+        """Bind to the app; refuse default or application limits (configured as RATELIMIT_*
+        settings), which this class would never check."""
+        super().init_app(app)
+        if self.limit_manager.default_limits or self.limit_manager.application_limits:
+            raise RuntimeError("RouteLimiter checks route limits only: use @limiter.limit")
+
+    def _check_request_limit(
+        self, callable_name: str | None = None, in_middleware: bool = True
+    ) -> None:
+        if in_middleware:
+            return  # no default, application or blueprint limits: nothing to check here
+        super()._check_request_limit(callable_name, in_middleware)
+
+
 # Storage comes from IDP_RATELIMIT_STORAGE_URI (Redis in production) in create_app.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = RouteLimiter()
 
 
 def without_transaction() -> None:
