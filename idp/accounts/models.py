@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from idp.extensions import db
 from idp.sqltypes import JsonDocument, UtcDateTime
@@ -102,6 +102,9 @@ class Account(db.Model):  # type: ignore[name-defined,misc]
     # lifecycle.toml warn_before_*: when each inactivity warning was queued (once per idle period).
     disable_warned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     delete_warned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Not a column: filled by a query that asks for it with `with_expression` (the sign-in's,
+    # idp/credentials/service.py), None when the query that loaded the account did not ask.
+    has_security_answers: Mapped[bool | None] = query_expression()
 
     @property
     def is_active(self) -> bool:

@@ -11,6 +11,7 @@ from datetime import datetime
 from flask_babel import LazyString, lazy_gettext
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from idp.accounts.models import Account, AccountKind
 from idp.audit.service import AuditLog
@@ -85,9 +86,12 @@ class SecurityQuestionService:
 
     def is_required(self, account: Account, has_answers: bool | None = None) -> bool:
         """Guardians must choose their questions before they can reach any app.
-        `has_answers`: whether the account has answers, when the caller already knows."""
+        `has_answers`: whether the account has answers, when the caller already knows (else
+        the account's own `has_security_answers`, when the query that loaded it asked)."""
         if account.kind != AccountKind.GUARDIAN:
             return False
+        if has_answers is None:
+            has_answers = account.has_security_answers
         if has_answers is None:
             has_answers = bool(self.chosen_keys(account))
         return not has_answers
@@ -106,6 +110,7 @@ class SecurityQuestionService:
             self._session.add(self._row(account, key, answer, now))
         self._audit.record("credentials:security_questions:set", subject_id=account.id)
         self._session.commit()
+        set_committed_value(account, "has_security_answers", True)
 
     def questions_to_ask(self, account: Account) -> list[tuple[str, LazyString]]:
         """The account's questions and their texts, in a random order (recovery). A question

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NoReturn, Protocol
 
-from sqlalchemy.orm import Session
+from sqlalchemy import exists
+from sqlalchemy.orm import Session, with_expression
 
 from idp.accounts.models import Account, AccountState
-from idp.accounts.service import AccountService
+from idp.accounts.service import BY_USERNAME, AccountService
 from idp.audit.service import AuditLog
 from idp.bridge.errors import UpgradeRequiredError
 from idp.bridge.marker import BridgedSignIn
@@ -22,8 +23,15 @@ from idp.credentials.errors import (
     SignInLockedError,
 )
 from idp.credentials.hashing import SecretHasher
+from idp.credentials.models import SecurityAnswer
 from idp.credentials.throttle import FailureThrottle
 from idp.policy import LockoutPolicy
+
+_SIGN_IN_ACCOUNT = BY_USERNAME.options(
+    with_expression(
+        Account.has_security_answers, exists().where(SecurityAnswer.account_id == Account.id)
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,7 @@ class SignInService:
         standing = self._throttle.standing(login_name)
         if standing.locked_minutes is not None:
             raise SignInLockedError(minutes=standing.locked_minutes)
-        account = self._accounts.find_by_username(login_name) if login_name.strip() else None
+        account = self._find(login_name) if login_name.strip() else None
         if account is None and self._bridge is not None and login_name.strip():
             self._sign_in_bridged(self._bridge, login_name, password)
         if not self._hasher.verify(account.password_hash if account else None, password):
@@ -98,6 +106,12 @@ class SignInService:
         self._accounts.touch_activity(account, now)
         self._audit.record("credentials:sign_in:succeeded", subject_id=account.id)
         return account
+
+    def _find(self, login_name: str) -> Account | None:
+        """The account with this username, and (in the same query) whether it has security
+        answers: a first sign-in must choose them before going on to an app."""
+        params = {"username": login_name.strip().lower()}
+        return self._session.execute(_SIGN_IN_ACCOUNT, params).scalar_one_or_none()
 
     def _refuse_inactive(self, account: Account) -> None:
         """Only reached with the right password, so the state is not an enumeration leak."""

@@ -54,5 +54,8 @@ def _language_urls() -> dict[str, str]:
     if not has_request_context():
         return {}
     base = urlsplit(g.get("language_base") or request.script_root + request.full_path)
-    kept = [(k, v) for k, v in parse_qsl(base.query, keep_blank_values=True) if k != "lang"]
-    return {code: f"{base.path}?{urlencode([*kept, ('lang', code)])}" for code in LANGUAGES}
+    kept = urlencode(
+        [(k, v) for k, v in parse_qsl(base.query, keep_blank_values=True) if k != "lang"]
+    )
+    prefix = f"{base.path}?{kept}&lang=" if kept else f"{base.path}?lang="
+    return {code: prefix + code for code in LANGUAGES}

@@ -108,3 +108,25 @@ def test_sign_in_heading_is_the_catalog_translation(client: FlaskClient, lang: s
 
     assert heading == _translation(lang, "Sign in")
     assert heading != "Sign in"
+
+
+def _language_links(page: str) -> dict[str, str]:
+    found = re.findall(r'<li><a href="([^"]*)" lang="([a-z]+)"', page)
+    return {lang: html.unescape(href) for href, lang in found}
+
+
+def test_language_links_keep_the_pages_query_so_a_sign_in_still_goes_on(
+    client: FlaskClient,
+) -> None:
+    page = client.get("/sign-in?next=/preferences&lang=so").get_data(as_text=True)
+
+    links = _language_links(page)
+    assert sorted(links) == ["ar", "en", "es", "so", "vi"]
+    assert links["es"] == "/sign-in?next=%2Fpreferences&lang=es"
+    assert links["en"] == "/sign-in?next=%2Fpreferences&lang=en"
+
+
+def test_language_links_of_a_page_without_a_query(client: FlaskClient) -> None:
+    page = client.get("/register").get_data(as_text=True)
+
+    assert _language_links(page)["vi"] == "/register?lang=vi"
