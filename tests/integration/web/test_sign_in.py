@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 from flask import Flask, Response, request
 from flask.testing import FlaskClient
@@ -10,6 +11,7 @@ from sqlalchemy import delete, func, select
 
 from idp.extensions import db
 from idp.services import Services
+from idp.web.forms import SignInForm
 from idp.web.session_models import BrowserSession
 from tests.builders import DEFAULT_PASSWORD, csrf_token, make_account
 
@@ -147,3 +149,53 @@ def test_a_session_ended_while_a_request_ran_is_not_saved_back(
 
     assert db.session.execute(select(BrowserSession)).first() is None
     assert client.get("/").status_code == 302  # signed out, not signed in again
+
+
+class _Inputs(HTMLParser):
+    """The attributes of each <input> of a page, by its id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: dict[str, dict[str, str]] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "input":
+            values = {name: value or "" for name, value in attrs}
+            self.found[values.get("id", "")] = values
+
+
+def _inputs(page: str) -> dict[str, dict[str, str]]:
+    parser = _Inputs()
+    parser.feed(page)
+    return parser.found
+
+
+def _as_wtforms_renders(app: Flask, data: dict[str, str] | None) -> dict[str, dict[str, str]]:
+    """The inputs SignInForm's own widgets render (errors marked as the other forms do)."""
+    method = "GET" if data is None else "POST"
+    with app.test_request_context("/sign-in", method=method, data=data or {}):
+        form = SignInForm()
+        if data is not None:
+            form.validate()
+        rendered = [form.csrf_token()]
+        for field in (form.username, form.password):
+            marks = {"aria-describedby": f"{field.id}-error", "aria-invalid": "true"}
+            rendered.append(field(required=True, **(marks if field.errors else {})))
+        return _inputs("".join(str(html) for html in rendered))
+
+
+def test_the_written_out_sign_in_inputs_are_those_the_form_would_render(
+    app: Flask, client: FlaskClient
+) -> None:
+    shown = _inputs(client.get("/sign-in?login_hint=someuser").get_data(as_text=True))
+    expected = _as_wtforms_renders(app, None)
+    expected["username"]["value"] = "someuser"
+    expected["csrf_token"]["value"] = shown["csrf_token"]["value"]
+    assert shown == expected
+
+    token = shown["csrf_token"]["value"]
+    page = client.post("/sign-in", data={"csrf_token": token}).get_data(as_text=True)
+    with_errors = _as_wtforms_renders(app, {})
+    with_errors["csrf_token"]["value"] = _inputs(page)["csrf_token"]["value"]
+    assert _inputs(page) == with_errors
+    assert with_errors["username"]["aria-invalid"] == "true"
