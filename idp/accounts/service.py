@@ -79,7 +79,7 @@ class Preferences:
 
 
 # Built once: every sign-in and registration looks the username up.
-BY_USERNAME = select(Account).where(func.lower(Account.username) == bindparam("username"))
+_BY_USERNAME = select(Account).where(func.lower(Account.username) == bindparam("username"))
 # Every sign-in and (at most hourly) refresh records activity: inactivity rules count from it.
 TOUCH_ACTIVITY = (
     update(Account)
@@ -141,7 +141,7 @@ class AccountService:
     def find_by_username(self, username: str) -> Account | None:
         """The account holding this username, compared without case."""
         params = {"username": username.strip().lower()}
-        return self._session.execute(BY_USERNAME, params).scalar_one_or_none()
+        return self._session.execute(_BY_USERNAME, params).scalar_one_or_none()
 
     def is_username_taken(self, username: str) -> bool:
         """True if any account (in any state) holds this username, compared without case, or a

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NoReturn, Protocol
 
-from sqlalchemy import exists
+from sqlalchemy import bindparam, exists, func, literal_column, select
 from sqlalchemy.orm import Session, with_expression
 
 from idp.accounts.models import Account, AccountState
-from idp.accounts.service import BY_USERNAME, AccountService
+from idp.accounts.service import AccountService
 from idp.audit.service import AuditLog
 from idp.bridge.errors import UpgradeRequiredError
 from idp.bridge.marker import BridgedSignIn
@@ -23,13 +23,25 @@ from idp.credentials.errors import (
     SignInLockedError,
 )
 from idp.credentials.hashing import SecretHasher
-from idp.credentials.models import SecurityAnswer
+from idp.credentials.models import SecurityAnswer, SignInThrottle
 from idp.credentials.throttle import FailureThrottle
 from idp.policy import LockoutPolicy
 
-_SIGN_IN_ACCOUNT = BY_USERNAME.options(
-    with_expression(
-        Account.has_security_answers, exists().where(SecurityAnswer.account_id == Account.id)
+# What a sign-in reads before checking the password, in one statement whether or not the
+# name is known (both cost the same, as the dummy hash makes them): the account holding the
+# username, whether it has security answers (a first sign-in must choose them before going on
+# to an app), and the name's throttle row. Outer joins from a one-row subquery give a row
+# even when neither exists.
+_ONE_ROW = select(literal_column("1").label("one")).subquery()
+_SIGN_IN_LOOKUP = (
+    select(Account, SignInThrottle.name_digest, SignInThrottle.locked_until)
+    .select_from(_ONE_ROW)
+    .outerjoin(Account, func.lower(Account.username) == bindparam("username"))
+    .outerjoin(SignInThrottle, SignInThrottle.name_digest == bindparam("name_digest"))
+    .options(
+        with_expression(
+            Account.has_security_answers, exists().where(SecurityAnswer.account_id == Account.id)
+        )
     )
 )
 
@@ -88,10 +100,15 @@ class SignInService:
         """`sign_in`, but a success is left in the caller's transaction (failures are still
         committed here): the sign-in page commits it with the sessions it starts, in one go."""
         now = self._clock.now()
-        standing = self._throttle.standing(login_name)
+        params = {
+            "username": login_name.strip().lower(),
+            "name_digest": self._throttle.digest(login_name),
+        }
+        found = self._session.execute(_SIGN_IN_LOOKUP, params).one()
+        standing = self._throttle.standing_of(found.name_digest is not None, found.locked_until)
         if standing.locked_minutes is not None:
             raise SignInLockedError(minutes=standing.locked_minutes)
-        account = self._find(login_name) if login_name.strip() else None
+        account: Account | None = found.Account if login_name.strip() else None
         if account is None and self._bridge is not None and login_name.strip():
             self._sign_in_bridged(self._bridge, login_name, password)
         if not self._hasher.verify(account.password_hash if account else None, password):
@@ -106,12 +123,6 @@ class SignInService:
         self._accounts.touch_activity(account, now)
         self._audit.record("credentials:sign_in:succeeded", subject_id=account.id)
         return account
-
-    def _find(self, login_name: str) -> Account | None:
-        """The account with this username, and (in the same query) whether it has security
-        answers: a first sign-in must choose them before going on to an app."""
-        params = {"username": login_name.strip().lower()}
-        return self._session.execute(_SIGN_IN_ACCOUNT, params).scalar_one_or_none()
 
     def _refuse_inactive(self, account: Account) -> None:
         """Only reached with the right password, so the state is not an enumeration leak."""

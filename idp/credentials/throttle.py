@@ -66,14 +66,16 @@ class FailureThrottle:
 
     def standing(self, name: str) -> Standing:
         """Whether the name is locked and whether it has anything counted (one SELECT)."""
-        now = self._clock.now()
         params = {"name_digest": self.digest(name)}
         row = self._session.execute(_LOOK_UP, params).first()  # flushes a count just made
-        if row is None:
-            return Standing(locked_minutes=None, has_record=False)
-        locked_until = row.locked_until
-        if locked_until is None or locked_until <= now:
-            return Standing(locked_minutes=None, has_record=True)
+        return self.standing_of(row is not None, row.locked_until if row else None)
+
+    def standing_of(self, has_record: bool, locked_until: datetime | None) -> Standing:
+        """The standing of a name whose row (`has_record`, its `locked_until`) the caller read
+        itself, with other data in the same statement (the sign-in reads it with the account)."""
+        now = self._clock.now()
+        if not has_record or locked_until is None or locked_until <= now:
+            return Standing(locked_minutes=None, has_record=has_record)
         minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
         return Standing(locked_minutes=minutes, has_record=True)
 
