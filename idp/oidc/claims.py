@@ -119,7 +119,8 @@ class ClaimsService:
         # DESIGN.md 6: guardians only; oldest first; restricted/closed-school children never.
         if account.kind != AccountKind.GUARDIAN or person is None:
             return None
-        visible = self._access.visible_students(person, self._clock.now().date())
+        rows = getattr(account, "loaded_student_rows", None)  # read with the access token
+        visible = self._access.visible_students(person, self._clock.now().date(), rows)
         return [_student_entry(student) for student in visible]
 
     def _student(

@@ -20,6 +20,7 @@ from idp.accounts.service import TOUCH_ACTIVITY
 from idp.clock import Clock
 from idp.oidc.models import AuthorizationCode, OAuthToken, SsoSession
 from idp.policy import TokenPolicy
+from idp.roster.access import read_visible_rows, with_visible_students
 from idp.roster.models import Person
 from idp.sqltypes import UtcDateTime
 
@@ -84,11 +85,16 @@ class AccountView:
     communication_channel: str
     communication_topics: list[Any]
     loaded_person: PersonView | None
+    # The `students` claim's rows (roster.access.read_visible_rows), when the statement that
+    # read the account read them too (userinfo); None: the claims read them themselves.
+    loaded_student_rows: tuple[tuple[Any, ...], ...] | None = None
 
 
 _PERSON_FIELDS = tuple(field.name for field in fields(PersonView))
 _ACCOUNT_FIELDS = tuple(
-    field.name for field in fields(AccountView) if field.name != "loaded_person"
+    field.name
+    for field in fields(AccountView)
+    if field.name not in ("loaded_person", "loaded_student_rows")
 )
 
 
@@ -285,15 +291,16 @@ class TokenStore:
         plain columns in one statement: the whole database work of a userinfo request but
         the `students` claim. ORM objects cost a third of the request (bench/oidc_bench.py)."""
         params = {"digest": digest(access_token), "now": self.now()}
-        found = self._session.connection().execute(_FIND_ACCESS, params).first()
-        if found is None:
+        rows = self._session.connection().execute(_FIND_ACCESS, params).all()
+        if not rows:
             return None
-        values = found._mapping
+        values = rows[0]._mapping  # the token's columns repeat on each student's row
         person = _person_view(values)
         owner = None
         if values["account.id"] is not None:
             fields = {name: values[f"account.{name}"] for name in _ACCOUNT_FIELDS}
-            owner = AccountView(**fields, loaded_person=person)
+            students = read_visible_rows(rows)
+            owner = AccountView(**fields, loaded_person=person, loaded_student_rows=students)
         claims_request = values["claims_request"] or {}
         return AccessGrant(
             client_id=values["client_id"],
@@ -407,8 +414,10 @@ def _owner_columns() -> list[Any]:
 
 def _find_access_query() -> Any:
     """Built once: every userinfo request runs it, and building the statement cost a fifth of
-    a userinfo request (bench/oidc_bench.py, py-spy)."""
-    return (
+    a userinfo request (bench/oidc_bench.py, py-spy). With the rows of the `students` claim of
+    the token's account (one row per visible student and school, or one row): userinfo then
+    reads the database once."""
+    query = (
         select(
             OAuthToken.client_id,
             OAuthToken.scope,
@@ -424,6 +433,7 @@ def _find_access_query() -> Any:
             OAuthToken.access_expires_at > bindparam("now", type_=UtcDateTime()),
         )
     )
+    return with_visible_students(query, Person.id)
 
 
 _FIND_ACCESS = _find_access_query()

@@ -6,12 +6,12 @@ and only while the student is enrolled in a school whose portal is open (policie
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, bindparam, select
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from idp.policy import RolloutPolicy
@@ -63,6 +63,21 @@ class VisibleStudent:
     grade: str | None
 
 
+_VISIBLE = tuple(field.name for field in fields(VisibleStudent))
+_VISIBLE_KEYS = tuple(f"visible.{name}" for name in _VISIBLE)
+
+
+def read_visible_rows(rows: Iterable[Row[Any]]) -> tuple[tuple[Any, ...], ...]:
+    """The `visible.*` values (VisibleStudent's fields, in order) of rows read with
+    with_visible_students, leaving out the rows that are no visible student."""
+    found = []
+    for row in rows:
+        values = row._mapping
+        if values["visible.school_sis_id"] is not None:
+            found.append(tuple(values[key] for key in _VISIBLE_KEYS))
+    return tuple(found)
+
+
 def _active_enrolment(student: type[Person]) -> list[ColumnElement[bool]]:
     """An active student with an active enrolment in an active school."""
     return [Enrollment.is_active.is_(True), student.is_active.is_(True), School.is_active.is_(True)]
@@ -76,33 +91,47 @@ def _open_enrolment(student: type[Person]) -> list[ColumnElement[bool]]:
     ]
 
 
-def _visible_students_query() -> Select[int, str, str, str, date | None, str, str, str, str | None]:
-    """Built once: the `students` claim is made for every token and userinfo answer, and
-    building this statement cost more than running it (bench/oidc_bench.py, py-spy). Which
-    schools are open is checked on the rows (a bound IN list is rewritten at every run)."""
-    student = aliased(Person)
+def with_visible_students(query: Select[Any], guardian_id: Any) -> Select[Any]:
+    """`query` with the rows of the `students` claim of the guardian `guardian_id` outer-joined
+    and ordered oldest first: the columns of VisibleStudent, labelled `visible.*`.
+
+    Outer joins, so `query`'s own row comes back when the guardian sees nobody; the rules sit in
+    the join conditions, and a row whose `visible.school_sis_id` is NULL is not a visible
+    student (read_visible_rows drops it). Built on by the statement below and by the userinfo
+    statement (idp/oidc/tokens.py), which reads the access token and these rows in one go."""
+    student = aliased(Person, name="visible_student")
+    relationship_rules = and_(
+        Relationship.guardian_id == guardian_id,
+        Relationship.is_active.is_(True),
+        Relationship.is_legal_guardian.is_(True),
+        Relationship.restricted_at.is_(None),
+    )
+    columns = (
+        student.id,
+        student.sis_person_id,
+        student.given_name,
+        student.family_name,
+        student.birth_date,
+        Relationship.kind,
+        School.sis_id,
+        School.name,
+        Enrollment.grade,
+    )
     return (
-        select(
-            student.id,
-            student.sis_person_id,
-            student.given_name,
-            student.family_name,
-            student.birth_date,
-            Relationship.kind,
-            School.sis_id,
-            School.name,
-            Enrollment.grade,
+        query.add_columns(
+            *(
+                column.label(f"visible.{name}")
+                for column, name in zip(columns, _VISIBLE, strict=True)
+            )
         )
-        .join(Relationship, Relationship.student_id == student.id)
-        .join(Enrollment, Enrollment.person_id == student.id)
-        .join(School, School.id == Enrollment.school_id)
-        .where(
-            Relationship.guardian_id == bindparam("guardian_id"),
-            Relationship.is_active.is_(True),
-            Relationship.is_legal_guardian.is_(True),
-            Relationship.restricted_at.is_(None),
-            *_active_enrolment(student),
+        .outerjoin(Relationship, relationship_rules)
+        .outerjoin(
+            student, and_(student.id == Relationship.student_id, student.is_active.is_(True))
         )
+        .outerjoin(
+            Enrollment, and_(Enrollment.person_id == student.id, Enrollment.is_active.is_(True))
+        )
+        .outerjoin(School, and_(School.id == Enrollment.school_id, School.is_active.is_(True)))
         .order_by(
             student.birth_date.is_(None),
             student.birth_date,
@@ -112,6 +141,15 @@ def _visible_students_query() -> Select[int, str, str, str, date | None, str, st
             School.sis_id,
         )
     )
+
+
+def _visible_students_query() -> Select[Any]:
+    """Built once: the `students` claim is made for every token and userinfo answer, and
+    building this statement cost more than running it (bench/oidc_bench.py, py-spy). Which
+    schools are open is checked on the rows (a bound IN list is rewritten at every run)."""
+    guardian = aliased(Person, name="guardian")
+    query = select().select_from(guardian).where(guardian.id == bindparam("guardian_id"))
+    return with_visible_students(query, guardian.id)
 
 
 def _enrolment_query() -> Select[str, str, str | None]:
@@ -160,20 +198,27 @@ class GuardianAccess:
         """The Person ids of the students this guardian may see on the day `on`."""
         return self.standing(person, on).visible_student_ids
 
-    def visible_students(self, person: RosterPerson, on: date) -> list[VisibleStudent]:
+    def visible_students(
+        self, person: RosterPerson, on: date, rows: Sequence[tuple[Any, ...]] | None = None
+    ) -> list[VisibleStudent]:
         """The students this guardian may see on the day `on`, oldest first (the `students`
         claim: the portal opens on the oldest child). One entry per student; a student
-        enrolled in two open schools is listed once, at the school first by SIS id."""
+        enrolled in two open schools is listed once, at the school first by SIS id.
+
+        `rows`: read_visible_rows of the caller's own statement built with
+        with_visible_students (the userinfo path reads them with the access token)."""
         if person.role != "guardian" or not person.is_active:
             return []
+        if rows is None:
+            rows = read_visible_rows(self._read(_VISIBLE_STUDENTS, {"guardian_id": person.id}))
         open_schools = self._rollout.enabled_school_ids(on)
         seen: set[int] = set()
         visible = []
-        rows = self._read(_VISIBLE_STUDENTS, {"guardian_id": person.id})
         for row in rows:
-            if row.sis_id in open_schools and row.id not in seen:
-                seen.add(row.id)
-                visible.append(VisibleStudent(*row))
+            student = VisibleStudent(*row)
+            if student.school_sis_id in open_schools and student.person_id not in seen:
+                seen.add(student.person_id)
+                visible.append(student)
         return visible
 
     def enrolment(self, student: RosterPerson, on: date) -> VisibleStudent | None:
