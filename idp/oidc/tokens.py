@@ -356,17 +356,19 @@ class TokenStore:
         return None
 
     def owner(self, account_id: int, sso_session_id: int | None) -> TokenOwner | None:
-        """The account (with person) a code or refresh token was issued to, and the `sid` of
-        its SSO session: one statement for what a token request reads besides the `students`
-        claim."""
+        """The account (with person and the rows of its `students` claim) a code or refresh
+        token was issued to, and the `sid` of its SSO session: one statement for all a token
+        request reads."""
         params = {"account_id": account_id, "sso_session_id": sso_session_id}
-        found = self._session.connection().execute(_TOKEN_OWNER, params).first()
-        if found is None:
+        rows = self._session.connection().execute(_TOKEN_OWNER, params).all()
+        if not rows:
             return None
-        values = found._mapping
+        values = rows[0]._mapping  # the account's columns repeat on each student's row
         person = _person_view(values)
         account = AccountView(
-            **{name: values[f"account.{name}"] for name in _ACCOUNT_FIELDS}, loaded_person=person
+            **{name: values[f"account.{name}"] for name in _ACCOUNT_FIELDS},
+            loaded_person=person,
+            loaded_student_rows=read_visible_rows(rows),
         )
         return TokenOwner(account, values["last_activity_at"], values["sid"])
 
@@ -507,10 +509,12 @@ _REDEEM_CODE = (
 )
 _INSERT_TOKEN = insert(OAuthToken)  # built once: every token request inserts one row
 _INSERT_CODE = insert(AuthorizationCode)  # and every authorization one code
-# Built once (every token request runs it): the owner of a code or token.
-_TOKEN_OWNER = (
+# Built once (every token request runs it): the owner of a code or token, with the rows of
+# its `students` claim (as _FIND_ACCESS): the ID token's claims need no statement of their own.
+_TOKEN_OWNER = with_visible_students(
     select(*_owner_columns(), Account.last_activity_at, SsoSession.sid)
     .outerjoin(Person, Person.id == Account.person_id)
     .outerjoin(SsoSession, SsoSession.id == bindparam("sso_session_id"))
-    .where(Account.id == bindparam("account_id"))
+    .where(Account.id == bindparam("account_id")),
+    Person.id,
 )
