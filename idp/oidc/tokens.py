@@ -86,7 +86,7 @@ class AccountView:
     communication_topics: list[Any]
     loaded_person: PersonView | None
     # The `students` claim's rows (roster.access.read_visible_rows), when the statement that
-    # read the account read them too (userinfo); None: the claims read them themselves.
+    # read the account read them too (userinfo, token requests); None: the claims read them.
     loaded_student_rows: tuple[tuple[Any, ...], ...] | None = None
 
 
@@ -288,8 +288,9 @@ class TokenStore:
 
     def find_access(self, access_token: str) -> AccessGrant | None:
         """A live (unexpired, unrevoked) access token with its account and person, read as
-        plain columns in one statement: the whole database work of a userinfo request but
-        the `students` claim. ORM objects cost a third of the request (bench/oidc_bench.py)."""
+        plain columns in one statement with the rows of its `students` claim: the whole
+        database work of a userinfo request. ORM objects cost a third of the request
+        (bench/oidc_bench.py)."""
         params = {"digest": digest(access_token), "now": self.now()}
         rows = self._session.connection().execute(_FIND_ACCESS, params).all()
         if not rows:
