@@ -13,6 +13,7 @@ itself does not need to run.
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import re
 import secrets
@@ -45,6 +46,9 @@ def _follow_to_callback(browser: requests.Session, url: str, username: str, pass
             token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', response.text)
             if token is None:
                 raise SystemExit("sign-in page without a CSRF token")
+            # To the form's action, as a browser does (/authorize shows the form itself).
+            action = re.search(r'<form\b[^>]*\baction="([^"]*)"', response.text)
+            url = urljoin(url, html.unescape(action.group(1))) if action else url
             response = browser.post(
                 url,
                 data={"csrf_token": token.group(1), "username": username, "password": password},
