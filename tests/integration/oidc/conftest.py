@@ -81,7 +81,7 @@ def sign_in(client: FlaskClient, username: str = "parentuser1", next_url: str = 
 
 
 @dataclass(frozen=True)
-class SignInForm:
+class SignInPage:
     """The sign-in form a browser that must sign in first gets from /authorize."""
 
     action: str  # where it posts: /sign-in?next=<the authorization request>
@@ -92,7 +92,7 @@ class SignInForm:
 _FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)"')
 
 
-def sign_in_form(response: Any) -> SignInForm:
+def sign_in_form(response: Any) -> SignInPage:
     """The sign-in form in `response`, which must be that form (not a redirect)."""
     assert response.status_code == 200, (response.status_code, response.headers.get("Location"))
     page = response.get_data(as_text=True)
@@ -101,7 +101,7 @@ def sign_in_form(response: Any) -> SignInForm:
     action = html.unescape(found.group(1))
     assert urlsplit(action).path == "/sign-in", action
     query = {key: values[0] for key, values in parse_qs(urlsplit(action).query).items()}
-    return SignInForm(action, query, page)
+    return SignInPage(action, query, page)
 
 
 def authorize_params(pkce: Pkce | None = None, **extra: str) -> dict[str, str]:
