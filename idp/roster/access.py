@@ -97,8 +97,9 @@ def with_visible_students(query: Select[Any], guardian_id: Any) -> Select[Any]:
 
     Outer joins, so `query`'s own row comes back when the guardian sees nobody; the rules sit in
     the join conditions, and a row whose `visible.school_sis_id` is NULL is not a visible
-    student (read_visible_rows drops it). Built on by the statement below and by the userinfo
-    statement (idp/oidc/tokens.py), which reads the access token and these rows in one go."""
+    student (read_visible_rows drops it). Built on by the statement below and by two of
+    idp/oidc/tokens.py: userinfo's (the access token and these rows in one go) and the token
+    owner's (the account of a code or refresh token and these rows)."""
     student = aliased(Person, name="visible_student")
     relationship_rules = and_(
         Relationship.guardian_id == guardian_id,
