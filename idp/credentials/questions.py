@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from flask_babel import LazyString, lazy_gettext
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import Session, with_expression
 from sqlalchemy.orm.attributes import set_committed_value
 
 from idp.accounts.models import Account, AccountKind
@@ -25,6 +25,12 @@ from idp.credentials.errors import (
 from idp.credentials.hashing import SecretHasher
 from idp.credentials.models import SecurityAnswer
 from idp.policy import SecurityQuestionPolicy
+
+# Loader option for a query that reads an account: fill Account.has_security_answers in the
+# same statement (the sign-in and every page's SSO-session lookup), so is_required asks nothing.
+WITH_HAS_SECURITY_ANSWERS = with_expression(
+    Account.has_security_answers, exists().where(SecurityAnswer.account_id == Account.id)
+)
 
 # Every key policies/credentials.toml may list, with its text (translated when shown).
 QUESTION_TEXTS: dict[str, LazyString] = {
@@ -84,14 +90,13 @@ class SecurityQuestionService:
         """The questions a user may choose from, in policy order."""
         return [(key, QUESTION_TEXTS[key]) for key in self._policy.question_keys]
 
-    def is_required(self, account: Account, has_answers: bool | None = None) -> bool:
-        """Guardians must choose their questions before they can reach any app.
-        `has_answers`: whether the account has answers, when the caller already knows (else
-        the account's own `has_security_answers`, when the query that loaded it asked)."""
+    def is_required(self, account: Account) -> bool:
+        """Guardians must choose their questions before they can reach any app. Read from the
+        account's `has_security_answers` when the query that loaded it asked for it
+        (WITH_HAS_SECURITY_ANSWERS), else from the database."""
         if account.kind != AccountKind.GUARDIAN:
             return False
-        if has_answers is None:
-            has_answers = account.has_security_answers
+        has_answers = account.has_security_answers
         if has_answers is None:
             has_answers = bool(self.chosen_keys(account))
         return not has_answers

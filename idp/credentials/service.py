@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NoReturn, Protocol
 
-from sqlalchemy import bindparam, exists, func, literal_column, select
-from sqlalchemy.orm import Session, with_expression
+from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountState
 from idp.accounts.service import AccountService
@@ -23,7 +23,8 @@ from idp.credentials.errors import (
     SignInLockedError,
 )
 from idp.credentials.hashing import SecretHasher
-from idp.credentials.models import SecurityAnswer, SignInThrottle
+from idp.credentials.models import SignInThrottle
+from idp.credentials.questions import WITH_HAS_SECURITY_ANSWERS
 from idp.credentials.throttle import FailureThrottle
 from idp.policy import LockoutPolicy
 
@@ -38,11 +39,7 @@ _SIGN_IN_LOOKUP = (
     .select_from(_ONE_ROW)
     .outerjoin(Account, func.lower(Account.username) == bindparam("username"))
     .outerjoin(SignInThrottle, SignInThrottle.name_digest == bindparam("name_digest"))
-    .options(
-        with_expression(
-            Account.has_security_answers, exists().where(SecurityAnswer.account_id == Account.id)
-        )
-    )
+    .options(WITH_HAS_SECURITY_ANSWERS)
 )
 
 

@@ -6,14 +6,14 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account
 from idp.clock import Clock
-from idp.credentials.models import SecurityAnswer
+from idp.credentials.questions import WITH_HAS_SECURITY_ANSWERS
 from idp.oidc.models import SsoSession, SsoSessionClient
 from idp.policy import SessionPolicy
 from idp.sqltypes import UtcDateTime
@@ -50,11 +50,6 @@ _START = (
 )
 
 
-_HAS_ANSWERS = (
-    exists().where(SecurityAnswer.account_id == Account.id).correlate(Account).label("answered")
-)
-
-
 class StartedSession(NamedTuple):
     """An SSO session just started: what the authorization that follows the sign-in needs."""
 
@@ -66,11 +61,10 @@ class StartedSession(NamedTuple):
 
 
 class LiveSession(NamedTuple):
-    """A live SSO session of this browser and what every page needs of its account."""
+    """A live SSO session of this browser and its account (with `has_security_answers`)."""
 
     sso: SsoSession
     account: Account
-    has_security_answers: bool
 
 
 class SsoSessionService:
@@ -101,13 +95,14 @@ class SsoSessionService:
         questions (every page asks), in one query, if the session has not ended, expired or
         idled out; its idle timer is touched."""
         found = self._session.execute(
-            select(SsoSession, Account, _HAS_ANSWERS)
+            select(SsoSession, Account)
             .join(Account, Account.id == SsoSession.account_id)
             .where(SsoSession.sid == sid)
+            .options(WITH_HAS_SECURITY_ANSWERS)
         ).first()
         if found is None or self._check_live(found[0]) is None:
             return None
-        return LiveSession(found[0], found[1], bool(found[2]))
+        return LiveSession(found[0], found[1])
 
     def _check_live(self, row: SsoSession | None) -> SsoSession | None:
         now = self._clock.now()

@@ -152,7 +152,6 @@ def resume_after_sign_in(next_url: str, account: Any, sso: StartedSession) -> Re
     params = {key: value for key, value in query.items() if key not in ("csrf_token", "decision")}
     if services().questions.is_required(account):
         return None  # a first sign-in: security questions come first (Next.SETUP)
-    g.has_security_answers = True  # as just checked; _check's facts read it (needs_setup)
     _apply_ui_locales(params)
     checked = _check(params, marker, account, sso, _oauth_request(params))
     if not isinstance(checked, _Checked) or checked.step != Next.ISSUE:

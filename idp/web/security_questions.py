@@ -59,9 +59,8 @@ def _page(form: SecurityQuestionsForm, error: DomainError | None, is_first_time:
 
 def needs_security_questions(account: Account) -> bool:
     """True until this guardian has chosen questions. Whether they have is read with the
-    request's SSO session (idp.web.setup), in the same query."""
-    has_answers = bool(g.get("has_security_answers"))
-    return services().questions.is_required(account, has_answers=has_answers)
+    request's SSO session (idp.web.setup), or the sign-in's account, in the same query."""
+    return services().questions.is_required(account)
 
 
 def gate() -> Response | None:

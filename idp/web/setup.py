@@ -66,7 +66,6 @@ def _load_request_context() -> None:
     account_id, sid = session.get("account_id"), session.get("sid")
     found = services().sso.find_live_with_account(sid) if sid else None
     sso, account = (found.sso, found.account) if found is not None else (None, None)
-    g.has_security_answers = found is not None and found.has_security_answers
     if account_id is not None and (account is None or not account.is_active):
         # Access ended (cancelled, disabled...) or the SSO session ended: signed out.
         lang = session.get("lang")
