@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 
@@ -140,3 +141,9 @@ def csrf_token(html: str) -> str:
     match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html)
     assert match is not None, "no CSRF token on the page"
     return match.group(1)
+
+
+def form_action(page: str) -> str | None:
+    """The `action` of the first form on a page (HTML entities decoded); None without one."""
+    match = re.search(r'<form\b[^>]*\baction="([^"]*)"', page)
+    return html.unescape(match.group(1)) if match else None

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
-import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +21,7 @@ from idp.config import PROJECT_ROOT
 from idp.extensions import db
 from idp.oidc.clients import ClientRegistry
 from idp.services import Services
-from tests.builders import DEFAULT_PASSWORD, csrf_token, make_account
+from tests.builders import DEFAULT_PASSWORD, csrf_token, form_action, make_account
 
 SECRETS = {
     "IDP_CLIENT_SECRET_GRADES": "grades-secret-" + "g" * 32,
@@ -89,16 +87,12 @@ class SignInPage:
     page: str
 
 
-_FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)"')
-
-
 def sign_in_form(response: Any) -> SignInPage:
     """The sign-in form in `response`, which must be that form (not a redirect)."""
     assert response.status_code == 200, (response.status_code, response.headers.get("Location"))
     page = response.get_data(as_text=True)
-    found = _FORM_ACTION.search(page)
-    assert found is not None, page[:500]
-    action = html.unescape(found.group(1))
+    action = form_action(page)
+    assert action is not None, page[:500]
     assert urlsplit(action).path == "/sign-in", action
     query = {key: values[0] for key, values in parse_qs(urlsplit(action).query).items()}
     return SignInPage(action, query, page)

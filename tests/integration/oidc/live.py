@@ -11,8 +11,6 @@
 from __future__ import annotations
 
 import errno
-import html
-import re
 import secrets
 import socket
 import threading
@@ -34,7 +32,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from werkzeug.serving import make_server
 
-from tests.builders import csrf_token
+from tests.builders import csrf_token, form_action
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -79,9 +77,6 @@ def serve(app: Any, port: int) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
-
-
-_FORM_ACTION = re.compile(r'<form\b[^>]*\baction="([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -138,8 +133,8 @@ class Browser:
     ) -> requests.Response:
         """Send the page's form as a browser does: to its action (resolved against the page's
         URL; no action means the page itself), with its CSRF token and `fields`; then `go`."""
-        found = _FORM_ACTION.search(page.text)
-        action = urljoin(page.url, html.unescape(found.group(1))) if found else page.url
+        action = form_action(page.text)
+        action = urljoin(page.url, action) if action is not None else page.url
         data = {**fields, "csrf_token": csrf_token(page.text)}
         return self.go(action, data=data, stop_at=stop_at)
 
