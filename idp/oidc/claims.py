@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -134,17 +134,13 @@ class ClaimsService:
         enrolment = self._access.enrolment(person, self._clock.now().date())
         return _student_entry(enrolment) if enrolment else None
 
-    def user_info(
-        self,
-        account: ClaimsAccount,
-        scope: str,
-        requested: Iterable[str] = (),
-        allowed_scopes: Iterable[str] = (),
-    ) -> dict[str, Any]:
-        """The released claims: those the token's scopes map to, plus claims individually
-        requested (OIDC `claims` parameter) that the client's allowed scopes would release."""
-        extra = self._policy.claims_for(allowed_scopes) & set(requested)
-        names = self._policy.claims_for(scope.split()) | extra | {"sub"}
+    def user_info(self, account: ClaimsAccount, scope: str) -> dict[str, Any]:
+        """The released claims: exactly those the token's granted scopes map to.
+
+        Claims asked for by name (OIDC Core 5.5 `claims` parameter) never widen this: the
+        person consented to scopes, and a claim outside them is not released (issue 14).
+        """
+        names = self._policy.claims_for(scope.split()) | {"sub"}
         person: RosterPerson | None = getattr(account, "loaded_person", None)
         if person is None and account.person_id:
             person = self._session.get(Person, account.person_id)

@@ -11,10 +11,9 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, Inval
 from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from idp.accounts.models import Account, AccountState
+from idp.accounts.models import AccountState
 from idp.clock import Clock
 from idp.oidc.claims import ClaimsAccount, ClaimsService
 from idp.oidc.keys import SigningKeyService
@@ -40,12 +39,6 @@ class OidcDeps:
     claims: ClaimsService
 
 
-def live_account(deps: OidcDeps, account_id: int | None) -> Account | None:
-    """The account if it may still receive tokens (active), else None."""
-    account = deps.session.get(Account, account_id) if account_id else None
-    return account if account is not None and account.state == AccountState.ACTIVE else None
-
-
 class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
     """PKCE with S256 only (RFC 7636 + OAuth 2.0 Security BCP): `plain` and a challenge
     without a method are refused; public clients (or all, per policy) must send one."""
@@ -68,21 +61,6 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
         if not challenge and (client.is_public or self._is_required_for_all):
             raise InvalidRequestError("PKCE is required: send code_challenge with S256.")
         super().validate_code_challenge(grant, redirect_uri)
-
-
-def requested_claims(deps: OidcDeps, code: RedeemedCode, requested: list[str]) -> dict[str, Any]:
-    """Claims asked for by name (OIDC Core 5.5) that the client may receive at all."""
-    account = live_account(deps, code.account_id)
-    allowed = _client_scopes(deps, code.client_id)
-    if account is None:
-        return {}
-    released = deps.claims.user_info(account, code.scope, requested, allowed)
-    return {name: value for name, value in released.items() if name in requested}
-
-
-def _client_scopes(deps: OidcDeps, client_id: str) -> list[str]:
-    query = select(OidcClient.scopes).where(OidcClient.client_id == client_id)
-    return list(deps.session.execute(query).scalar_one_or_none() or [])
 
 
 class _PortalIdToken:
@@ -134,13 +112,11 @@ class PortalOpenIDCode(_PortalIdToken, OpenIDCode):  # type: ignore[misc]
         return False
 
     def get_authorization_code_claims(self, authorization_code: RedeemedCode) -> Any:
-        """nonce, auth_time, acr, amr (Authlib) plus sid and individually requested claims."""
+        """nonce, auth_time, acr, amr (Authlib) plus sid. The ID token's other claims are those
+        of the granted scopes (generate_user_info): a `claims` request never adds one."""
         claims = super().get_authorization_code_claims(authorization_code)
         if authorization_code.sid is not None:  # read by PortalCodeGrant.authenticate_user
             claims["sid"] = authorization_code.sid
-        requested = (authorization_code.claims_request or {}).get("id_token", [])
-        if requested:
-            claims.update(requested_claims(self.deps, authorization_code, requested))
         return claims
 
 

@@ -14,7 +14,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
-from flask import Response, g
+from flask import Response
 from sqlalchemy import Row, select
 
 from idp.accounts.models import Account, AccountState
@@ -231,14 +231,8 @@ class _UserInfo(UserInfoEndpoint):  # type: ignore[misc]
         self._deps = deps
 
     def generate_user_info(self, user: AccountView, scope: str) -> dict[str, Any]:
-        # Authlib's flask ResourceProtector keeps the validated token on `g`.
-        token: AccessGrant | None = g.get("authlib_server_oauth2_token")
-        requested = token.userinfo_claims if token is not None else []
-        if not requested or token is None:
-            return self._deps.claims.user_info(user, scope)
-        client = self.server.query_client(token.client_id)
-        allowed = client.scopes if client is not None else []
-        return self._deps.claims.user_info(user, scope, requested, allowed)
+        # Only the token's granted scopes decide (a `claims` request never widens them).
+        return self._deps.claims.user_info(user, scope)
 
     def get_issuer(self) -> str:
         return self._deps.issuer

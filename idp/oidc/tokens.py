@@ -189,7 +189,6 @@ class AccessGrant:
     client_id: str
     scope: str
     owner: AccountView | None  # None: a client_credentials token
-    userinfo_claims: list[str]  # asked for with the OIDC `claims` parameter at authorization
     client: Any = None  # the OidcClient, set by the bearer validator from the client cache
 
     def get_scope(self) -> str:
@@ -302,13 +301,7 @@ class TokenStore:
             fields = {name: values[f"account.{name}"] for name in _ACCOUNT_FIELDS}
             students = read_visible_rows(rows)
             owner = AccountView(**fields, loaded_person=person, loaded_student_rows=students)
-        claims_request = values["claims_request"] or {}
-        return AccessGrant(
-            client_id=values["client_id"],
-            scope=values["scope"],
-            owner=owner,
-            userinfo_claims=list(claims_request.get("userinfo", [])),
-        )
+        return AccessGrant(client_id=values["client_id"], scope=values["scope"], owner=owner)
 
     def find_any(self, value: str) -> OAuthToken | None:
         """The row holding this value as access or refresh token (revocation, introspection)."""
@@ -424,12 +417,10 @@ def _find_access_query() -> Any:
         select(
             OAuthToken.client_id,
             OAuthToken.scope,
-            AuthorizationCode.claims_request,
             *_owner_columns(),
         )
         .outerjoin(Account, Account.id == OAuthToken.account_id)
         .outerjoin(Person, Person.id == Account.person_id)
-        .outerjoin(AuthorizationCode, AuthorizationCode.id == OAuthToken.authorization_code_id)
         .where(
             OAuthToken.access_token_digest == bindparam("digest"),
             OAuthToken.revoked_at.is_(None),

@@ -1,14 +1,17 @@
-"""The OIDC `claims` request parameter (Core 5.5): named claims, within what the app may see."""
+"""The OIDC `claims` request parameter (Core 5.5): validated, and never wider than the scopes
+the person granted (issue 14: asking for claims by name bypassed consent)."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from flask.testing import FlaskClient
 
 from tests.integration.oidc.conftest import (
+    SECRETS,
     authorize_params,
     decode_id_token,
     exchange,
@@ -16,67 +19,118 @@ from tests.integration.oidc.conftest import (
     new_pkce,
     redirect_query,
 )
+from tests.integration.oidc.test_consent import LIBRARY_REDIRECT, _decide
 
 EMAIL_IN_ID_TOKEN = json.dumps({"id_token": {"email": {"essential": True}}})
 EMAIL_AT_USERINFO = json.dumps({"userinfo": {"email": None}})
+# The attacker's request of the report: everything by name, with scope=openid only.
+EVERYTHING_BY_NAME = json.dumps(
+    {
+        "userinfo": {"email": None, "name": None, "preferred_username": None, "students": None},
+        "id_token": {"email": None, "given_name": None, "students": None},
+    }
+)
+PERSONAL_CLAIMS = {"email", "name", "given_name", "preferred_username", "students", "student"}
 
 
-def _tokens(client: FlaskClient, claims: str, **extra: str) -> dict[str, str]:
+def _tokens(client: FlaskClient, claims: str, scope: str = "openid") -> dict[str, str]:
     pkce = new_pkce()
-    code = get_code(client, pkce, scope="openid", claims=claims, **extra)
+    code = get_code(client, pkce, scope=scope, claims=claims)
     return exchange(client, code, pkce).get_json()  # type: ignore[no-any-return]
 
 
-def test_requested_claim_is_added_to_the_id_token(signed_in: FlaskClient) -> None:
-    tokens = _tokens(signed_in, EMAIL_IN_ID_TOKEN)
-
-    claims = decode_id_token(signed_in, tokens["id_token"])
-
-    assert claims["email"] == "parent1@example.org"
+def _userinfo(client: FlaskClient, access_token: str) -> dict[str, Any]:
+    response = client.get("/userinfo", headers={"Authorization": f"Bearer {access_token}"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()  # type: ignore[no-any-return]
 
 
-def test_without_the_parameter_scope_openid_releases_no_email(signed_in: FlaskClient) -> None:
-    pkce = new_pkce()
-    tokens = exchange(signed_in, get_code(signed_in, pkce, scope="openid"), pkce).get_json()
-
-    assert "email" not in decode_id_token(signed_in, tokens["id_token"])
-
-
-def test_requested_claim_is_returned_at_userinfo(signed_in: FlaskClient) -> None:
-    tokens = _tokens(signed_in, EMAIL_AT_USERINFO)
-
-    info = signed_in.get(
-        "/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
-    ).get_json()
-
-    assert info["email"] == "parent1@example.org"
-
-
-def test_a_claim_outside_the_apps_allowed_scopes_is_never_released(
-    signed_in: FlaskClient,
-) -> None:
-    # mykids-mobile is not registered for the email scope.
-    pkce = new_pkce()
-    params = authorize_params(
-        pkce,
-        client_id="mykids-mobile",
-        redirect_uri="http://127.0.0.1:5003/callback",
-        scope="openid",
-        claims=EMAIL_IN_ID_TOKEN,
-    )
-    code = redirect_query(signed_in.get("/authorize?" + urlencode(params)))["code"]
-    response = signed_in.post(
+def _library_token(client: FlaskClient, code: str) -> dict[str, str]:
+    response = client.post(
         "/token",
         data={
             "grant_type": "authorization_code",
             "code": code,
-            "redirect_uri": "http://127.0.0.1:5003/callback",
-            "client_id": "mykids-mobile",
-            "code_verifier": pkce.verifier,
+            "redirect_uri": LIBRARY_REDIRECT,
+            "client_id": "library",
+            "client_secret": SECRETS["IDP_CLIENT_SECRET_LIBRARY"],
         },
     )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()  # type: ignore[no-any-return]
 
-    assert "email" not in decode_id_token(signed_in, response.get_json()["id_token"])
+
+def _library_params(**extra: str) -> dict[str, str]:
+    params = authorize_params(
+        client_id="library",
+        redirect_uri=LIBRARY_REDIRECT,
+        scope="openid",
+        claims=EVERYTHING_BY_NAME,
+    )
+    params.update(extra)
+    return params
+
+
+def test_third_party_app_gets_only_sub_after_consenting_to_openid(
+    signed_in: FlaskClient,
+) -> None:
+    code = redirect_query(_decide(signed_in, _library_params(), "allow"))["code"]
+
+    tokens = _library_token(signed_in, code)
+
+    id_token = decode_id_token(signed_in, tokens["id_token"])
+    assert not PERSONAL_CLAIMS & set(id_token)
+    assert set(_userinfo(signed_in, tokens["access_token"])) == {"sub"}
+
+
+def test_stored_consent_does_not_release_named_claims_on_a_silent_request(
+    signed_in: FlaskClient,
+) -> None:
+    _decide(signed_in, _library_params(), "allow")
+    silent = signed_in.get("/authorize?" + urlencode(_library_params(prompt="none", nonce="2")))
+
+    tokens = _library_token(signed_in, redirect_query(silent)["code"])
+
+    assert not PERSONAL_CLAIMS & set(decode_id_token(signed_in, tokens["id_token"]))
+    assert set(_userinfo(signed_in, tokens["access_token"])) == {"sub"}
+
+
+def test_consent_page_lists_only_the_requested_scopes(signed_in: FlaskClient) -> None:
+    page = signed_in.get("/authorize?" + urlencode(_library_params())).get_data(as_text=True)
+
+    assert "Know who you are" in page
+    assert "Your email address" not in page
+
+
+def test_a_named_claim_outside_the_granted_scopes_is_not_in_the_id_token(
+    signed_in: FlaskClient,
+) -> None:
+    tokens = _tokens(signed_in, EMAIL_IN_ID_TOKEN)
+
+    assert "email" not in decode_id_token(signed_in, tokens["id_token"])
+
+
+def test_a_named_claim_outside_the_granted_scopes_is_not_at_userinfo(
+    signed_in: FlaskClient,
+) -> None:
+    tokens = _tokens(signed_in, EMAIL_AT_USERINFO)
+
+    assert "email" not in _userinfo(signed_in, tokens["access_token"])
+
+
+def test_named_students_claim_needs_the_students_scope(signed_in: FlaskClient) -> None:
+    tokens = _tokens(signed_in, EVERYTHING_BY_NAME)
+
+    assert "students" not in decode_id_token(signed_in, tokens["id_token"])
+    assert "students" not in _userinfo(signed_in, tokens["access_token"])
+
+
+def test_a_named_claim_within_the_granted_scopes_is_in_the_id_token(
+    signed_in: FlaskClient,
+) -> None:
+    tokens = _tokens(signed_in, EMAIL_IN_ID_TOKEN, scope="openid email")
+
+    assert decode_id_token(signed_in, tokens["id_token"])["email"] == "parent1@example.org"
 
 
 @pytest.mark.parametrize("claims", ["not json", "[1, 2]", '{"id_token": ["email"]}'])
