@@ -84,6 +84,11 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self._clients[client_id] = (now + CLIENT_CACHE_SECONDS, client)
         return client
 
+    def forget_clients(self) -> None:
+        """Drop this process's cached clients: the next request reads them again."""
+        self._clients.clear()
+        self._origins = (0.0, [])
+
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         """The browser's request, as Authlib reads it; or one we built ourselves: an
         authorization request finished right after its sign-in (web.authorize)."""
@@ -216,6 +221,8 @@ class _BearerValidator(BearerTokenValidator):  # type: ignore[misc]
         if token is None or token.owner is None or token.owner.state != AccountState.ACTIVE:
             return None  # no account (client_credentials) or access ended
         token.client = self._server.query_client(token.client_id)
+        if token.client is None:
+            return None  # the client was disabled (`idp clients sync`): its tokens end with it
         return token
 
     def validate_token(self, token: AccessGrant | None, scopes: Any, request: Any) -> None:
@@ -301,6 +308,8 @@ class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
             return None
         if row.account_id is not None and row.account_state != AccountState.ACTIVE:
             return None
+        if not row.client_is_enabled:
+            return None  # a disabled client's tokens are inactive everywhere
         token = _Introspected(row, is_refresh=row.refresh_token_digest == digest(token_string))
         if token.is_refresh and row.rotated_at is not None:
             return None

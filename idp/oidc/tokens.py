@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from idp.accounts.models import Account
 from idp.accounts.service import TOUCH_ACTIVITY
 from idp.clock import Clock
-from idp.oidc.models import AuthorizationCode, OAuthToken, SsoSession
+from idp.oidc.models import AuthorizationCode, OAuthToken, OidcClient, SsoSession
 from idp.policy import TokenPolicy
 from idp.roster.access import read_visible_rows, with_visible_students
 from idp.roster.models import Person
@@ -450,8 +450,10 @@ def _introspection_query() -> Any:
             OAuthToken.account_id,
             Account.sub.label("account_sub"),
             Account.state.label("account_state"),
+            OidcClient.is_enabled.label("client_is_enabled"),
         )
         .outerjoin(Account, Account.id == OAuthToken.account_id)
+        .outerjoin(OidcClient, OidcClient.client_id == OAuthToken.client_id)
         .where(
             or_(
                 OAuthToken.access_token_digest == value_digest,
