@@ -41,8 +41,12 @@ class LogoutService:
         self._audit = audit
 
     def end_session(self, sso: SsoSession) -> list[str]:
-        """Sign one browser session out everywhere it signed in; return the client ids."""
+        """Sign one browser session out everywhere it signed in; return the client ids.
+
+        Its codes and tokens end with it: access tokens at once, refresh tokens unless they
+        were granted offline_access (README "Signing out")."""
         self._sso.end(sso)
+        self._deps.tokens.end_session_tokens(sso.id)
         account = self._deps.session.get(Account, sso.account_id)
         clients = self._sso.clients_of(sso)
         for client_id in clients:
@@ -61,6 +65,7 @@ class LogoutService:
         keeps the browser session that made the change signed in (its apps sign in again
         silently, since their tokens are revoked too)."""
         self._deps.tokens.revoke_where(OAuthToken.account_id == account.id)
+        self._deps.tokens.end_codes(account.id)  # a code fetched before must not work after
         notified: set[tuple[str, str | None]] = set()
         for sso in self._sso.end_all(account.id, keep_sid):
             for client_id in self._sso.clients_of(sso):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, or_, select, update
+from sqlalchemy import Row, bindparam, exists, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account
@@ -387,6 +387,41 @@ class TokenStore:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an UPDATE
 
+    def end_codes(self, account_id: int) -> int:
+        """Make every unredeemed code of an account unusable (end of access); return how many.
+
+        They expire now: redeeming one then fails like any expired code."""
+        now = self._clock.now()
+        result = self._session.execute(
+            update(AuthorizationCode)
+            .where(
+                AuthorizationCode.account_id == account_id,
+                AuthorizationCode.redeemed_at.is_(None),
+                AuthorizationCode.expires_at > now,
+            )
+            .values(expires_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+
+    def end_session_tokens(self, sso_session_id: int) -> None:
+        """A sign-out: the session's tokens end, but for offline_access refresh tokens, which
+        outlive the session by design (their access tokens still end now)."""
+        now = self._clock.now()
+        of_session = OAuthToken.sso_session_id == sso_session_id
+        self.revoke_where(of_session & ~IS_OFFLINE)
+        self._session.execute(
+            update(OAuthToken)
+            .where(
+                of_session,
+                IS_OFFLINE,
+                OAuthToken.revoked_at.is_(None),
+                OAuthToken.access_expires_at > now,
+            )
+            .values(access_expires_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
     def now(self) -> datetime:
         """The store's clock time."""
         return self._clock.now()
@@ -466,9 +501,23 @@ def _introspection_query() -> Any:
 _INTROSPECT = _introspection_query()
 
 
+def _session_is_live(session_id: Any, now: Any) -> Any:
+    """The SSO session a code or token was issued in has not ended (sign-out, end of access)
+    nor passed its absolute lifetime; true when there is none (client_credentials)."""
+    live = exists().where(
+        SsoSession.id == session_id, SsoSession.ended_at.is_(None), SsoSession.expires_at > now
+    )
+    return or_(session_id.is_(None), live)
+
+
+# The token was granted offline_access (scope is a space-separated list of scopes).
+IS_OFFLINE = (literal(" ") + OAuthToken.scope + literal(" ")).contains(" offline_access ")
+
+
 def _live_refresh(refresh_digest: Any, client_id: Any, now: Any) -> tuple[Any, ...]:
     """Conditions of a refresh token this client may still use: unrotated, unrevoked, unexpired
-    (values, or bound parameters for a statement built once)."""
+    and, unless it was granted offline_access, of an SSO session still live (values, or bound
+    parameters for a statement built once)."""
     return (
         OAuthToken.refresh_token_digest == refresh_digest,
         OAuthToken.client_id == client_id,
@@ -476,6 +525,7 @@ def _live_refresh(refresh_digest: Any, client_id: Any, now: Any) -> tuple[Any, .
         OAuthToken.revoked_at.is_(None),
         OAuthToken.refresh_idle_expires_at > now,
         OAuthToken.family_expires_at > now,
+        or_(IS_OFFLINE, _session_is_live(OAuthToken.sso_session_id, now)),
     )
 
 
@@ -497,6 +547,8 @@ _REDEEM_CODE = (
         AuthorizationCode.client_id == bindparam("code_client_id"),
         AuthorizationCode.redeemed_at.is_(None),
         AuthorizationCode.expires_at > _NOW,
+        # A code outlives neither its sign-in (sign-out, end of access) nor `end_codes`.
+        _session_is_live(AuthorizationCode.sso_session_id, _NOW),
     )
     .values(redeemed_at=_NOW)
     .returning(*(getattr(AuthorizationCode, name) for name in _REDEEMED_FIELDS))

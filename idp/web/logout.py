@@ -23,10 +23,11 @@ def end_session() -> Any:
         return render_template(
             "authorize/error.html", error=error.error, description=error.get_error_description()
         ), 400
-    if end_request.needs_confirmation and "confirm" not in request.form:
+    needs_confirmation = _needs_confirmation(end_request)
+    if needs_confirmation and "confirm" not in request.form:
         client = end_request.client
         return render_template("logout/confirm.html", client=client, params=dict(request.values))
-    if end_request.needs_confirmation:
+    if needs_confirmation:
         csrf.protect()  # the confirmation is a form of ours
     if g.get("sso") is not None:
         logout().end_session(g.sso)
@@ -37,3 +38,16 @@ def end_session() -> Any:
         session["lang"] = lang
     response = server.create_endpoint_response("end_session", end_request)
     return response or render_template("logout/signed_out.html")
+
+
+def _needs_confirmation(end_request: Any) -> bool:
+    """Ask before signing out unless the id_token_hint names the person signed in here.
+
+    RP-Initiated Logout 6: a request without a valid hint may be a denial of service. A hint
+    is not enough on its own: any ID token of ours (an attacker's own, an expired one) is
+    valid, so a page could sign a victim out with it; it must also be this account's."""
+    account = g.get("account")
+    if account is None:
+        return False  # nobody is signed in here: there is nothing to sign out
+    claims = end_request.id_token_claims
+    return claims is None or claims.get("sub") != account.sub
