@@ -9,12 +9,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.oauth2 import OAuth2Request
+from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
-from flask import Response
+from flask import Response, g
 from sqlalchemy import Row, select
 
 from idp.accounts.models import Account, AccountState
@@ -88,6 +89,15 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         """Drop this process's cached clients: the next request reads them again."""
         self._clients.clear()
         self._origins = (0.0, [])
+
+    def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
+        """Authlib's client authentication; a failure is marked for the per-client-and-address
+        limit of failed authentications (web/oidc_endpoints.py, oidc.toml)."""
+        try:
+            return super().authenticate_client(request, methods, endpoint)
+        except InvalidClientError:
+            g.client_authentication_failed = True
+            raise
 
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         """The browser's request, as Authlib reads it; or one we built ourselves: an
@@ -316,8 +326,9 @@ class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         return token if token.expires_at() > deps.clock.now() else None
 
     def check_permission(self, token: _Introspected, client: OidcClient, request: Any) -> bool:
-        # The token's own client, or a district back-end (a resource server).
-        return token.client_id == client.client_id or client.check_grant_type("client_credentials")
+        # oidc.toml [introspection]: only listed clients, and only tokens meant for them.
+        policy = self.server.deps.policy.introspection
+        return bool(policy.may_introspect(client.client_id, token.client_id))
 
     def introspect_token(self, token: _Introspected) -> dict[str, Any]:
         deps: OidcDeps = self.server.deps
@@ -327,7 +338,7 @@ class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
             "client_id": row.client_id,
             "scope": row.scope,
             "iss": deps.issuer,
-            "aud": row.client_id,
+            "aud": deps.policy.introspection.audience(row.client_id),
             "iat": int(row.issued_at.timestamp()),
             "exp": int(token.expires_at().timestamp()),
         }

@@ -49,6 +49,45 @@ class SigningPolicy:
 
 
 @dataclass(frozen=True, config=_TABLE)
+class ClientAuthenticationPolicy:
+    """`[client_authentication]`: failed client authentications allowed per client id and
+    address before that pair is refused for the rest of the window, right secret or not."""
+
+    max_failures_per_minute: StrictPositiveInt
+    max_failures_per_hour: StrictPositiveInt
+
+    @property
+    def limit(self) -> str:
+        """The limit in Flask-Limiter's notation."""
+        return f"{self.max_failures_per_minute}/minute;{self.max_failures_per_hour}/hour"
+
+
+@dataclass(frozen=True, config=_TABLE)
+class IntrospectionPolicy:
+    """`[introspection]`: which clients may introspect tokens (RFC 7662), and whose."""
+
+    # introspecting client id -> the client ids whose tokens it serves (besides its own)
+    resource_servers: dict[str, tuple[str, ...]]
+
+    def may_introspect(self, introspecting_client_id: str, token_client_id: str) -> bool:
+        """True if the token's audience includes the introspecting client (listed here)."""
+        served = self.resource_servers.get(introspecting_client_id)
+        if served is None:
+            return False
+        return token_client_id == introspecting_client_id or token_client_id in served
+
+    def audience(self, token_client_id: str) -> list[str]:
+        """Who a token of this client is for: the client, then the resource servers that
+        accept its tokens (the introspection answer's `aud`)."""
+        servers = sorted(
+            server
+            for server, served in self.resource_servers.items()
+            if token_client_id in served and server != token_client_id
+        )
+        return [token_client_id, *servers]
+
+
+@dataclass(frozen=True, config=_TABLE)
 class OidcPolicy:
     """oidc.toml."""
 
@@ -56,3 +95,5 @@ class OidcPolicy:
     sessions: SessionPolicy
     pkce: PkcePolicy
     signing: SigningPolicy
+    client_authentication: ClientAuthenticationPolicy
+    introspection: IntrospectionPolicy

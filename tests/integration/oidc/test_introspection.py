@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +13,7 @@ from flask.testing import FlaskClient
 
 from idp.accounts.models import Account
 from idp.clock import FrozenClock
+from idp.config import PROJECT_ROOT, Settings
 from idp.extensions import db
 from tests.integration.oidc.conftest import (
     ISSUER,
@@ -194,3 +198,51 @@ def test_introspection_answers_are_not_cached(signed_in: FlaskClient) -> None:
     response = _introspect(signed_in, "no-such-token")
 
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_introspection_names_the_resource_servers_in_the_audience(
+    signed_in: FlaskClient,
+) -> None:
+    access_token = _grades_tokens(signed_in)["access_token"]
+
+    response = _introspect(signed_in, access_token, client_id="district-reports")
+
+    assert response.get_json()["aud"] == ["grades", "district-reports"]
+
+
+@pytest.fixture
+def reports_serving_attendance_only(settings: Settings, tmp_path: Path) -> Settings:
+    """oidc.toml where district-reports serves attendance only (not grades)."""
+    policies = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", policies)
+    path = policies / "oidc.toml"
+    text = path.read_text(encoding="utf-8")
+    old = '"district-reports" = ["grades", "attendance", "mykids-mobile"]'
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, '"district-reports" = ["attendance"]'), encoding="utf-8")
+    return replace(settings, policy_dir=policies)
+
+
+class TestClientCredentialsAloneGivesNoIntrospection:
+    """Issue 14: any client with client_credentials could introspect every user's tokens."""
+
+    @pytest.fixture
+    def settings(self, reports_serving_attendance_only: Settings) -> Settings:
+        return reports_serving_attendance_only
+
+    def test_a_back_end_cannot_introspect_tokens_of_an_app_it_does_not_serve(
+        self, signed_in: FlaskClient
+    ) -> None:
+        access_token = _grades_tokens(signed_in)["access_token"]
+
+        response = _introspect(signed_in, access_token, client_id="district-reports")
+
+        assert response.status_code == 200
+        assert response.get_json() == {"active": False}
+
+    def test_the_apps_own_introspection_still_works(self, signed_in: FlaskClient) -> None:
+        access_token = _grades_tokens(signed_in)["access_token"]
+
+        response = _introspect(signed_in, access_token)
+
+        assert response.get_json()["active"] is True

@@ -431,3 +431,43 @@ def test_scope_table_cannot_be_changed(claims: ClaimsPolicy) -> None:
 
     with pytest.raises(TypeError):
         scopes["openid"] = ("sub", "email")  # type: ignore[index]  # Mapping is read-only
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "max_failures_per_minute = 10",
+            "max_failures_per_minute = 0",
+            "oidc.toml: client_authentication.max_failures_per_minute: "
+            "Input should be greater than or equal to 1",
+        ),
+        (
+            "grades = []\n",
+            'grades = "all"\n',
+            "oidc.toml: introspection.resource_servers.grades: Input should be a valid list",
+        ),
+    ],
+    ids=["no-failures-allowed", "served-not-a-list"],
+)
+def test_refuses_malformed_oidc_security_sections(
+    policy_dir: Path, old: str, new: str, expected: str
+) -> None:
+    replace_in(policy_dir / "oidc.toml", old, new)
+
+    with pytest.raises(PolicyError) as caught:
+        load_policies(policy_dir)
+
+    assert str(caught.value) == expected
+
+
+def test_introspection_is_for_listed_clients_and_the_tokens_they_serve(
+    policy_dir: Path,
+) -> None:
+    introspection = load_policies(policy_dir).oidc.introspection
+
+    assert introspection.may_introspect("district-reports", "grades")
+    assert introspection.may_introspect("grades", "grades")
+    assert not introspection.may_introspect("grades", "attendance")
+    assert not introspection.may_introspect("library", "library")
+    assert introspection.audience("attendance") == ["attendance", "district-reports"]
