@@ -121,6 +121,19 @@ def test_restriction_revokes_refresh_and_access_tokens(
     assert userinfo.status_code == 401
 
 
+def test_code_fetched_before_the_restriction_is_refused(
+    client: FlaskClient, services: Services, guardian: Account
+) -> None:
+    sign_in(client)
+    pkce = new_pkce()
+    code = get_code(client, pkce, scope=SCOPE)
+
+    _restrict(services)
+
+    response = exchange(client, code, pkce)
+    assert (response.status_code, response.get_json()["error"]) == (400, "invalid_grant")
+
+
 def test_restriction_sends_a_valid_logout_token_to_the_app_the_guardian_used(
     app: Flask, client: FlaskClient, services: Services, guardian: Account, receiver: Receiver
 ) -> None:
