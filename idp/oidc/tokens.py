@@ -353,7 +353,7 @@ class TokenStore:
         """The account (with person and the rows of its `students` claim) a code or refresh
         token was issued to, and the `sid` of its SSO session: one statement for all a token
         request reads."""
-        params = {"account_id": account_id, "sso_session_id": sso_session_id}
+        params = {"account_id": account_id, "sso_session_id": sso_session_id, "now": self.now()}
         rows = self._session.connection().execute(_TOKEN_OWNER, params).all()
         if not rows:
             return None
@@ -560,7 +560,14 @@ _INSERT_CODE = insert(AuthorizationCode)  # and every authorization one code
 _TOKEN_OWNER = with_visible_students(
     select(*_owner_columns(), Account.last_activity_at, SsoSession.sid)
     .outerjoin(Person, Person.id == Account.person_id)
-    .outerjoin(SsoSession, SsoSession.id == bindparam("sso_session_id"))
+    .outerjoin(
+        SsoSession,
+        # The sid only of a live session: an offline_access refresh after a sign-out gets an
+        # ID token without the ended session's sid.
+        (SsoSession.id == bindparam("sso_session_id"))
+        & SsoSession.ended_at.is_(None)
+        & (SsoSession.expires_at > _NOW),
+    )
     .where(Account.id == bindparam("account_id")),
     Person.id,
 )

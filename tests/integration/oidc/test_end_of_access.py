@@ -20,6 +20,7 @@ from tests.builders import DEFAULT_PASSWORD, csrf_token, make_account
 from tests.integration.oidc.conftest import (
     authorize_params,
     basic_auth,
+    decode_id_token,
     exchange,
     get_code,
     new_pkce,
@@ -228,3 +229,23 @@ def test_own_id_token_hint_signs_out_without_asking(signed_in: FlaskClient) -> N
 
     assert "confirm" not in response.get_data(as_text=True)
     assert not _is_signed_in(signed_in)
+
+
+def test_refresh_after_sign_out_gives_no_id_token_with_the_ended_sid(
+    signed_in: FlaskClient,
+) -> None:
+    refresh_token = _tokens(signed_in, WITH_OFFLINE)["refresh_token"]
+    _sign_out(signed_in)
+
+    id_token = _refresh(signed_in, refresh_token).get_json()["id_token"]
+
+    assert "sid" not in decode_id_token(signed_in, id_token)
+
+
+def test_refresh_in_a_live_session_keeps_its_sid(signed_in: FlaskClient) -> None:
+    sid = db.session.execute(select(SsoSession.sid)).scalar_one()
+    refresh_token = _tokens(signed_in, WITH_OFFLINE)["refresh_token"]
+
+    id_token = _refresh(signed_in, refresh_token).get_json()["id_token"]
+
+    assert decode_id_token(signed_in, id_token)["sid"] == sid
