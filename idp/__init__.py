@@ -37,7 +37,10 @@ def _request_id() -> str | None:
 def _flask_config(settings: Settings) -> dict[str, Any]:
     # No pre-ping (a round trip per request, measured by bench/oidc_bench.py): connections are
     # recycled after 30 minutes instead, and a dropped connection fails one request cleanly.
-    engine_options: dict[str, Any] = {"pool_recycle": 1800}
+    # hide_parameters: a database error (and the sqlalchemy.engine INFO log, if an operator
+    # turns it on) shows the SQL without its parameters, which may be typed names, emails or
+    # digests of secrets (issue 14).
+    engine_options: dict[str, Any] = {"pool_recycle": 1800, "hide_parameters": True}
     if settings.database_url.startswith("sqlite"):
         settings.instance_path.mkdir(parents=True, exist_ok=True)
     return {
@@ -118,6 +121,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     limiter.init_app(app)
 
     from idp.services import build_services
+    from idp.web import input_guard
     from idp.web.setup import register_web
 
     app.extensions["idp.settings"] = settings
@@ -129,4 +133,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.extensions["idp.services"] = services
     _wire_oidc(app, services, session, clock)
     register_web(app, settings, clock, babel)
+    # First of all before_request hooks (CSRF's included): unreadable input never goes further.
+    input_guard.install(app)
     return app
