@@ -78,6 +78,9 @@ class RecoveryService:
         self._setup = setup
         self._deps = deps
         self._end_access: EndAccess | None = None
+        # Stands in for an unknown name in the security-answer query, which then runs for
+        # every name (request_reset). Never added to the session; no account has id 0.
+        self._nobody = Account(id=0)
 
     def connect_logout(self, end_access: EndAccess) -> None:
         """Wire the one path that ends sessions and tokens (built with the OIDC server)."""
@@ -85,14 +88,22 @@ class RecoveryService:
 
     def request_reset(self, username: str) -> None:
         """Queue the reset link for an account that can recover; the caller says the same
-        thing either way."""
-        account = self._deps.accounts.find_by_username(username) if username.strip() else None
-        if account is not None and self._can_recover(account):
-            assert account.email is not None  # noqa: S101 - _can_recover checked it
+        thing either way, and the work is the same too: a known and an unknown name answered
+        in 16 and 9 ms before (issue 14). Every name runs the same statements: the account,
+        its security answers, one outbox row and one audit event. A name that cannot recover
+        queues a message naming no one, which the mailer skips (prepare_reset: no account)."""
+        account = self._deps.accounts.find_by_username(username)
+        chosen = self._deps.questions.chosen_keys(account or self._nobody)
+        if account is not None and self._is_recoverable(account, chosen):
+            assert account.email is not None  # noqa: S101 - _is_recoverable checked it
             self._deps.outbox.enqueue(
                 RESET_EMAIL, account.email, {}, locale=account.locale, account_id=account.id
             )
             self._deps.audit.record("recovery:reset:requested", subject_id=account.id)
+        else:
+            self._deps.outbox.enqueue(RESET_EMAIL, "", {})
+            subject_id = account.id if account is not None else None
+            self._deps.audit.record("recovery:reset:refused", subject_id=subject_id)
         self._session.commit()
 
     def open_link(self, token: str) -> Account:
@@ -183,11 +194,15 @@ class RecoveryService:
         return account
 
     def _can_recover(self, account: Account) -> bool:
+        return self._is_recoverable(account, self._deps.questions.chosen_keys(account))
+
+    @staticmethod
+    def _is_recoverable(account: Account, chosen_keys: list[str]) -> bool:
         """Active guardians and staff with an email and their questions chosen. Students have
         no email: the page tells them to ask their school."""
         return (
             account.state == AccountState.ACTIVE
             and account.kind != AccountKind.STUDENT
             and account.email is not None
-            and bool(self._deps.questions.chosen_keys(account))
+            and bool(chosen_keys)
         )
