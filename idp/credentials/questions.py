@@ -56,7 +56,19 @@ _SPACES = re.compile(r"\s+")
 
 def normalize_answer(answer: str) -> str:
     """Case, runs of spaces and Unicode forms (NFKC) do not matter; accents do, since they are
-    part of the answer: "  SÃO  paulo " matches "São Paulo", "Sao Paulo" does not."""
+    part of the answer: "  SÃO  paulo " matches "São Paulo", "Sao Paulo" does not.
+
+    Upper-cased before case folding: a letter whose capital is shared (Turkish dotless and
+    dotted i both capitalise to "I") matches however it was typed, which casefold() alone
+    does not do (a hypothesis property found it). Of all code points only three polytonic
+    Greek letters with iota subscript (U+1FB7, U+1FC7, U+1FF7) still differ by case."""
+    spaced = _SPACES.sub(" ", unicodedata.normalize("NFKC", answer)).strip()
+    return unicodedata.normalize("NFKC", spaced.upper().casefold())
+
+
+def _legacy_normalize_answer(answer: str) -> str:
+    """The normalisation of answers stored before the upper-casing (issue 14): kept so that
+    they still match; differs from normalize_answer only for letters like the dotless i."""
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", answer)).strip().casefold()
 
 
@@ -130,11 +142,15 @@ class SecurityQuestionService:
             select(SecurityAnswer).where(SecurityAnswer.account_id == account.id)
         ).scalars()
         return sum(
-            self._hasher.verify(
-                row.answer_hash, normalize_answer(answers.get(row.question_key, ""))
-            )
-            for row in rows
+            self._matches(row.answer_hash, answers.get(row.question_key, "")) for row in rows
         )
+
+    def _matches(self, answer_hash: str, answer: str) -> bool:
+        normalised = normalize_answer(answer)
+        if self._hasher.verify(answer_hash, normalised):
+            return True
+        legacy = _legacy_normalize_answer(answer)  # answers chosen before issue 14
+        return legacy != normalised and self._hasher.verify(answer_hash, legacy)
 
     def _checked(
         self, account: Account, answers: Mapping[str, str], password: str

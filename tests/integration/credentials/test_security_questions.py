@@ -107,3 +107,29 @@ def test_normalisation_is_nfkc_casefold_and_single_spaces() -> None:
     fullwidth_hello = "\uff28\uff25\uff2c\uff2c\uff2f"  # NFKC folds it to "HELLO"
 
     assert normalize_answer(f"  {fullwidth_hello}\t  Wörld ") == "hello wörld"
+
+
+DOTLESS = "I\u015f\u0131k"  # Turkish "Işık": its capitals are "IŞIK", whose lower case is "işik"
+
+
+def test_an_answer_with_a_dotless_i_matches_in_capitals(
+    services: Services, account: Account
+) -> None:
+    services.questions.set_answers(account, _answers(DOTLESS, "Oslo", "Hill"), DEFAULT_PASSWORD)
+
+    correct = services.questions.count_correct(account, _answers(DOTLESS.upper(), "oslo", "hill"))
+
+    assert correct == 3
+
+
+def test_an_answer_stored_with_the_earlier_normalisation_still_matches(
+    services: Services, account: Account
+) -> None:
+    services.questions.set_answers(account, _answers("Rex", "Oslo", "Hill"), DEFAULT_PASSWORD)
+    row = db.session.execute(
+        select(SecurityAnswer).where(SecurityAnswer.question_key == KEYS[0])
+    ).scalar_one()
+    row.answer_hash = services.hasher.hash(DOTLESS.casefold())  # before issue 14: casefold only
+    db.session.commit()
+
+    assert services.questions.count_correct(account, _answers(DOTLESS, "oslo", "hill")) == 3

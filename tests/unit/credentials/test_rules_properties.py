@@ -229,10 +229,14 @@ WHITESPACE = " \t\n\r\u00a0\u2003\u3000"
 words = st.text(
     alphabet=st.characters(categories=["L", "N", "P", "S", "M"]), min_size=1, max_size=12
 )
+# Three polytonic Greek letters with iota subscript whose upper case puts the accent on
+# another letter: no case-insensitive normal form maps all their case variants together
+# (checked over every code point; documented in idp/credentials/questions.py).
+_NO_CASE_ROUND_TRIP = frozenset("\u1fb7\u1fc7\u1ff7")
 answers = st.one_of(
     st.text(max_size=40),
     st.lists(words, min_size=1, max_size=5).map(" ".join),
-)
+).filter(lambda answer: not _NO_CASE_ROUND_TRIP & set(answer))
 
 
 @PROPERTY_SETTINGS
