@@ -109,7 +109,7 @@ def test_normalisation_is_nfkc_casefold_and_single_spaces() -> None:
     assert normalize_answer(f"  {fullwidth_hello}\t  Wörld ") == "hello wörld"
 
 
-DOTLESS = "I\u015f\u0131k"  # Turkish "Işık": its capitals are "IŞIK", whose lower case is "işik"
+DOTLESS = "I\u015f\u0131k"  # Turkish, with a dotless i: its capitals lower-case to a dotted i
 
 
 def test_an_answer_with_a_dotless_i_matches_in_capitals(
