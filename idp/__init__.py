@@ -29,6 +29,20 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+@event.listens_for(Engine, "savepoint")
+def _sqlite_savepoint_inside_a_transaction(connection: Any, name: str) -> None:
+    """pysqlite opens a transaction only before a data change, not before SAVEPOINT: a
+    savepoint taken first (begin_nested) was then the outermost transaction, and releasing it
+    committed at once, so a later rollback lost nothing it should have (a hypothesis property
+    found it). Begin the transaction here first. Hand-written: the SQLAlchemy pysqlite recipe
+    (emit BEGIN on every "begin") would also put reads in transactions and change locking."""
+    if connection.dialect.name != "sqlite":
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection.isolation_level is not None and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
+
+
 def _request_id() -> str | None:
     """The current request's id for audit events (None in jobs and the CLI)."""
     return g.get("request_id") if has_request_context() else None

@@ -8,8 +8,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func, text
-from sqlalchemy.orm import Mapped, mapped_column, query_expression
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, validates
 
+from idp.accounts.rules import email_key
 from idp.extensions import db
 from idp.sqltypes import JsonDocument, UtcDateTime
 
@@ -65,10 +66,10 @@ class Account(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("email IS NULL OR email LIKE '%_@_%'", name="email_format"),
         # Usernames are unique case-insensitively, for ever (even after cancellation).
         Index("uq_account_username_lower", func.lower(text("username")), unique=True),
-        # One account per email among the accounts that still hold it.
+        # One account per email among the accounts that still hold it, compared by email_key.
         Index(
-            "uq_account_email_lower",
-            func.lower(text("email")),
+            "uq_account_email_key",
+            "email_key",
             unique=True,
             postgresql_where=text(_RELEASED_SQL),
             sqlite_where=text(_RELEASED_SQL),
@@ -90,6 +91,8 @@ class Account(db.Model):  # type: ignore[name-defined,misc]
     state: Mapped[str] = mapped_column(String(16), index=True)
     username: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(254))
+    # rules.email_key(email), set with the email (validator below): what uniqueness compares.
+    email_key: Mapped[str | None] = mapped_column(String(1024))
     email_verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
@@ -105,6 +108,11 @@ class Account(db.Model):  # type: ignore[name-defined,misc]
     # Not a column: filled by a query that asks for it with `with_expression` (the sign-in's,
     # idp/credentials/service.py), None when the query that loaded the account did not ask.
     has_security_answers: Mapped[bool | None] = query_expression()
+
+    @validates("email")
+    def _keep_email_key(self, key: str, email: str | None) -> str | None:
+        self.email_key = email_key(email) if email is not None else None
+        return email
 
     @property
     def is_active(self) -> bool:

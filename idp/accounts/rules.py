@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 
 _USERNAME = re.compile(r"[A-Za-z0-9]+")
 # Deliberately loose: one @, something on each side, a dot in the domain, no spaces.
@@ -19,6 +20,12 @@ def is_valid_username(username: str, min_length: int, max_length: int) -> bool:
 def normalize_email(email: str) -> str:
     """Trim surrounding spaces; case is kept for display, uniqueness ignores it."""
     return email.strip()
+
+
+def email_key(email: str) -> str:
+    """What email uniqueness compares: NFKC and full Unicode case folding, the same on every
+    database (SQLite's lower() folds ASCII only, so "Élise@" and "élise@" both registered)."""
+    return unicodedata.normalize("NFKC", normalize_email(email)).casefold()
 
 
 def is_valid_email(email: str, max_length: int = EMAIL_MAX_LENGTH) -> bool:

@@ -44,7 +44,7 @@ from idp.sqltypes import UtcDateTime
 # Which unique index a losing racer hit, mapped to the error the user sees.
 _CONFLICTS: dict[str, type[DomainError]] = {
     "uq_account_username_lower": UsernameTakenError,
-    "uq_account_email_lower": EmailInUseError,
+    "uq_account_email_key": EmailInUseError,
     "uq_account_person_kind": PersonAlreadyHasAccountError,
 }
 
@@ -153,7 +153,7 @@ class AccountService:
     def is_email_in_use(self, email: str) -> bool:
         """True if a live account holds this email, compared without case."""
         query = select(Account.id).where(
-            func.lower(Account.email) == rules.normalize_email(email).lower(),
+            Account.email_key == rules.email_key(email),
             Account.state.not_in(RELEASED_STATES),
         )
         return self._session.execute(query.limit(1)).first() is not None

@@ -76,6 +76,7 @@ class AccountPurge:
             .values(
                 username=None,
                 email=None,
+                email_key=None,
                 email_verified_at=None,
                 password_hash=None,
                 person_id=None,

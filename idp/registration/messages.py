@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idp.accounts.links import SignedLinks
 from idp.accounts.models import RELEASED_STATES, Account, AccountState
+from idp.accounts.rules import email_key
 from idp.audit.models import AuditEvent
 from idp.audit.service import AuditLog
 from idp.clock import Clock
@@ -142,7 +143,7 @@ class RegistrationMessages:
         """The username of the live account holding this address, at most once per window."""
         account = self._session.execute(
             select(Account).where(
-                func.lower(Account.email) == message.recipient.lower(),
+                Account.email_key == email_key(message.recipient),
                 Account.state.not_in(RELEASED_STATES),
                 Account.username.is_not(None),
             )
