@@ -16,7 +16,8 @@ export IDP_CLIENT_SECRET_LIBRARY ?= dev-only-library-secret-0123456789abcdef
 
 .DEFAULT_GOAL := help
 .PHONY: help install fmt lint typecheck translations translations-check compile-translations \
-        policy-check db demo clients run portal test test-unit test-integration test-sqlite test-postgresql check clean
+        policy-check db demo clients run portal audit test test-unit test-integration test-sqlite \
+        test-postgresql check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
@@ -35,12 +36,12 @@ compile-translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations --statistics
 
 fmt: install ## Format the code (ruff)
-	$(BIN)/ruff format idp clients tests translations wsgi.py gunicorn.conf.py
-	$(BIN)/ruff check --fix idp clients tests translations wsgi.py gunicorn.conf.py
+	$(BIN)/ruff format idp clients tests translations wsgi.py gunicorn.conf.py .ci
+	$(BIN)/ruff check --fix idp clients tests translations wsgi.py gunicorn.conf.py .ci
 
 lint: install ## Lint (ruff) without changing files
-	$(BIN)/ruff check idp clients tests translations wsgi.py gunicorn.conf.py
-	$(BIN)/ruff format --check idp clients tests translations wsgi.py gunicorn.conf.py
+	$(BIN)/ruff check idp clients tests translations wsgi.py gunicorn.conf.py .ci
+	$(BIN)/ruff format --check idp clients tests translations wsgi.py gunicorn.conf.py .ci
 
 typecheck: install ## mypy --strict on idp/ and clients/
 	$(BIN)/mypy
@@ -94,7 +95,14 @@ test-postgresql: install ## Integration tests on a throwaway PostgreSQL database
 
 test-integration: test-sqlite test-postgresql ## Integration tests on both databases
 
-test: lint typecheck policy-check translations-check test-sqlite test-postgresql ## Everything CI runs
+# pip-audit on the installed packages (the project itself, installed editable, is skipped). A known
+# vulnerability fails; an advisory service that cannot be reached is a WARNING, not a failure
+# (.ci/audit_dependencies.py says how it tells them apart). AUDIT_SERVICE=pypi asks PyPI instead.
+AUDIT_SERVICE ?= osv
+audit: install ## Known vulnerabilities in the installed packages (pip-audit; offline-safe)
+	$(BIN)/python .ci/audit_dependencies.py --service $(AUDIT_SERVICE)
+
+test: lint typecheck policy-check translations-check audit test-sqlite test-postgresql ## Everything CI runs
 
 check: test ## Alias of test: what CI runs
 
