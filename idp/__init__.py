@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from idp.clock import Clock, SystemClock
 from idp.config import PROJECT_ROOT, Settings, load_settings
-from idp.extensions import babel, csrf, db, limiter, migrate
+from idp.extensions import babel, csrf, db, limiter, migrate, redact_authlib_secrets
 from idp.policy import load_policies
 
 MIGRATIONS_DIR = PROJECT_ROOT / "idp" / "migrations"
@@ -94,6 +94,7 @@ def _wire_oidc(app: Flask, services: Any, session: Session, clock: Clock) -> Non
     from idp.oidc.logout import LogoutService
 
     server = build_server(deps)
+    redact_authlib_secrets()  # its grants log each issued token at DEBUG
     logout = LogoutService(deps, services.sso, services.outbox, services.audit)
     app.extensions["idp.logout"] = logout
     services.recovery.connect_logout(logout.end_access)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Flask
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -63,6 +67,41 @@ class RouteLimiter(Limiter):
 
 # Storage comes from IDP_RATELIMIT_STORAGE_URI (Redis in production) in create_app.
 limiter = RouteLimiter()
+
+
+# What Authlib's records may carry that grants access: an issued token's parts, a code.
+_SECRET_KEYS = frozenset({"access_token", "refresh_token", "id_token", "code", "client_secret"})
+
+
+class RedactSecrets(logging.Filter):
+    """Authlib logs every token it issues at DEBUG ("Issue token %r to %r", the whole token
+    response): an operator who turns DEBUG on would log every access, refresh and ID token.
+    This filter puts "[redacted]" in place of their values (a copy: the response is the
+    record's argument) and keeps the rest of the record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the record's arguments; never drop the record."""
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redacted(arg) for arg in record.args)
+        return True
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: "[redacted]" if key in _SECRET_KEYS else item for key, item in value.items()}
+    return value
+
+
+def redact_authlib_secrets() -> None:
+    """Put RedactSecrets on every Authlib logger (once). A logger's filter sees only records
+    logged on that logger itself, not those of its children: hence one per module's logger.
+    Called after the OIDC server is built, when the grant modules (which log tokens) are
+    imported."""
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if not name.startswith("authlib") or not isinstance(logger, logging.Logger):
+            continue
+        if not any(isinstance(existing, RedactSecrets) for existing in logger.filters):
+            logger.addFilter(RedactSecrets())
 
 
 def without_transaction() -> None:
