@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,7 +32,15 @@ from idp.roster.oneroster.records import (
     org_reader,
 )
 from idp.roster.oneroster.report import ImportReport, Problem
-from idp.roster.oneroster.source import ByteCounter, Source, open_source, open_text
+from idp.roster.oneroster.source import (
+    DEFAULT_LIMITS,
+    ByteCounter,
+    ReadLimits,
+    Source,
+    SourceError,
+    open_source,
+    open_text,
+)
 from idp.roster.oneroster.spec import ENROLLMENTS, ORGS, READ_ORDER, ROLES, USERS, FileSpec
 from idp.roster.oneroster.sql import Sql
 from idp.roster.oneroster.staging import Stager
@@ -72,21 +79,34 @@ ProgressCallback = Callable[[Progress], None]
 class RosterImporter:
     """Imports a OneRoster 1.1 or 1.2 CSV export (folder or ZIP) into the roster tables."""
 
-    def __init__(self, session: Session, clock: Clock, policy: RosterPolicy) -> None:
+    def __init__(
+        self,
+        session: Session,
+        clock: Clock,
+        policy: RosterPolicy,
+        limits: ReadLimits = DEFAULT_LIMITS,
+    ) -> None:
         self._session = session
         self._clock = clock
         self._policy = policy
+        self._limits = limits
 
     def run(
-        self, path: Path, *, dry_run: bool = False, progress: ProgressCallback | None = None
+        self,
+        path: Path,
+        *,
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> ImportReport:
         """Import `path`; with errors or `dry_run`, roll back so that nothing changes."""
         report = ImportReport()
         try:
             run = _Run(self._session, self._policy, report, progress or _ignore)
-            with open_source(path) as source:
+            with open_source(path, self._limits) as source:
                 run.read_and_apply(source, path, self._clock.now())
-        except (OSError, zipfile.BadZipFile) as error:
+        except SourceError as error:
+            report.error(Problem(error.code, path.name, params=error.params))
+        except OSError as error:
             report.error(Problem("unreadable", path.name, params={"reason": str(error)}))
         except SQLAlchemyError as error:
             self._session.rollback()

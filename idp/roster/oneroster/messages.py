@@ -88,6 +88,40 @@ ERRORS: Mapping[str, LazyString] = {
         " known whether they are a parent, guardian or relative. Add them to users.csv."
     ),
     "database": lazy_gettext("The database refused the import (%(reason)s). Nothing was changed."),
+    "nul_character": lazy_gettext(
+        "The value contains a NUL character (byte 0x00), which CSV text never holds. Check that"
+        " the file was exported as UTF-8 text."
+    ),
+    "line_too_long": lazy_gettext(
+        "The line is longer than %(limit)s bytes, far longer than any OneRoster line; the file"
+        " was read no further. Check that this is the CSV file of a OneRoster export."
+    ),
+    "bad_archive": lazy_gettext(
+        "This is neither a folder nor a ZIP archive that can be opened (%(reason)s). Give the"
+        " export's folder or its .zip file; if this is the .zip, download or export it again."
+    ),
+    "damaged_member": lazy_gettext(
+        "%(member)s cannot be unpacked: the ZIP archive is damaged (%(reason)s). Download or"
+        " export it again."
+    ),
+    "encrypted_member": lazy_gettext(
+        "%(member)s is encrypted in the ZIP archive. Export the files again without a password."
+    ),
+    "compression_method": lazy_gettext(
+        "%(member)s is packed with ZIP compression method %(method)s, which the IdP does not"
+        " unpack. Make the ZIP archive with the usual Deflate method, or import the unpacked"
+        " folder."
+    ),
+    "member_too_large": lazy_gettext(
+        "%(member)s unpacks to more than %(limit)s bytes, the most the IdP unpacks from one"
+        " file of a ZIP archive. Check that this is a OneRoster export; a larger file can be"
+        " imported from the unpacked folder."
+    ),
+    "archive_too_large": lazy_gettext(
+        "The files of this ZIP archive unpack to more than %(limit)s bytes in all, the most the"
+        " IdP unpacks from one archive. Check that this is a OneRoster export; larger files can"
+        " be imported from the unpacked folder."
+    ),
 }
 
 WARNINGS: Mapping[str, LazyString] = {

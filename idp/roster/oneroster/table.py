@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from idp.roster.oneroster import values
 from idp.roster.oneroster.report import ImportReport, Problem
+from idp.roster.oneroster.source import LineTooLongError
 from idp.roster.oneroster.spec import EXTENSION_PREFIX, STATUSES, FileSpec
 
 _SPACE = (" ", "\t")
@@ -69,6 +70,9 @@ class Table:
         except (csv.Error, UnicodeDecodeError) as problem:
             self.error("unreadable", None, reason=str(problem))
             return False
+        except LineTooLongError as too_long:
+            self._refuse_line(too_long)
+            return False
         self.width = len(header)
         self._index_header(header)
         required = (*self.context.spec.required, *self.context.extra_columns)
@@ -111,11 +115,19 @@ class Table:
             self.line = reader.line_num
             self.error("unreadable", None, reason=str(problem))
             self.is_damaged = True
+        except LineTooLongError as too_long:
+            self._refuse_line(too_long)
+
+    def _refuse_line(self, too_long: LineTooLongError) -> None:
+        """The line after the last one the csv module read is too long: the file stops there."""
+        self.line = self._reader.line_num + 1
+        self.error("line_too_long", None, limit=f"{too_long.limit:,}")
+        self.is_damaged = True
 
     def fetcher(self, columns: tuple[str, ...]) -> Callable[[list[str]], tuple[str, ...]]:
         """A function giving a row's values of `columns` ('' for a column the file lacks),
-        without surrounding spaces (a warning each). Built once per file: per row it costs one
-        itemgetter, one join and a few substring tests."""
+        without surrounding spaces (a warning each) and NUL characters (an error each). Built
+        once per file: per row it costs one itemgetter, one join and a few substring tests."""
         indexes = [self.index.get(column) for column in columns]
         pick: Callable[[list[str]], tuple[str, ...]]
         if None in indexes or len(indexes) < 2:
@@ -129,7 +141,8 @@ class Table:
         def fetch(row: list[str]) -> tuple[str, ...]:
             found: tuple[str, ...] = pick(row)
             joined = "\x1f".join(found)
-            if _has_edge_space(joined):
+            # Python 3.11's csv module reads NUL; PostgreSQL cannot store it in text.
+            if _has_edge_space(joined) or "\x00" in joined:
                 return tuple(
                     self._clean(value, column) for value, column in zip(found, columns, strict=True)
                 )
@@ -141,6 +154,9 @@ class Table:
         stripped = value.strip()
         if stripped != value:
             self.warn("spaces", column, value=value)
+        if "\x00" in stripped:
+            self.error("nul_character", column)
+            stripped = stripped.replace("\x00", "")
         return stripped
 
     # Values (fast when the value is right, reporting otherwise) --------------------------------
