@@ -353,6 +353,9 @@ class RosterPolicy:
     person_id_column: Text
     is_parent_legal_guardian: StrictBool
     is_guardian_legal_guardian: StrictBool
+    # A bulk import deactivating more than this share of the active persons or relationships
+    # stops unless --allow-mass-deactivation; 10 when the key is left out (older files).
+    max_deactivation_share_percent: Annotated[StrictInt, Field(ge=0, le=100)] = 10
 
 
 @dataclass(frozen=True, config=_TABLE)

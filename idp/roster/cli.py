@@ -61,7 +61,13 @@ def roster(ctx: click.Context) -> None:
 @roster.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check everything, then roll back.")
-def roster_import(path: Path, dry_run: bool) -> None:
+@click.option(
+    "--allow-mass-deactivation",
+    is_flag=True,
+    help="Go ahead even if a bulk users.csv deactivates more of the active students, guardians"
+    " or relationships than rollout.toml's roster.max_deactivation_share_percent.",
+)
+def roster_import(path: Path, dry_run: bool, allow_mass_deactivation: bool) -> None:
     """Import the OneRoster 1.1/1.2 CSV export at PATH (a folder or a .zip), all or nothing."""
     extensions = _app_extensions()
     importer = RosterImporter(
@@ -70,7 +76,12 @@ def roster_import(path: Path, dry_run: bool) -> None:
         extensions["idp.policies"].rollout.roster,
     )
     printer = ProgressPrinter(sys.stderr)
-    report = importer.run(path, dry_run=dry_run, progress=printer)
+    report = importer.run(
+        path,
+        dry_run=dry_run,
+        allow_mass_deactivation=allow_mass_deactivation,
+        progress=printer,
+    )
     with force_locale(_LOCALE):
         _print_report(report, dry_run, printer.elapsed())
     if report.has_errors:

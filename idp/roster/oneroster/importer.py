@@ -22,6 +22,7 @@ from idp.roster.oneroster.checks import (
     rank_users_by_role,
     run_checks,
 )
+from idp.roster.oneroster.deactivation import DeactivationGuard
 from idp.roster.oneroster.manifest import Manifest, read_manifest
 from idp.roster.oneroster.records import (
     ReadState,
@@ -96,14 +97,18 @@ class RosterImporter:
         path: Path,
         *,
         dry_run: bool = False,
+        allow_mass_deactivation: bool = False,
         progress: ProgressCallback | None = None,
     ) -> ImportReport:
-        """Import `path`; with errors or `dry_run`, roll back so that nothing changes."""
+        """Import `path`; with errors or `dry_run`, roll back so that nothing changes.
+
+        A bulk users.csv that deactivates more than the policy's share of the roster is an
+        error unless `allow_mass_deactivation` (see deactivation.py)."""
         report = ImportReport()
         try:
             run = _Run(self._session, self._policy, report, progress or _ignore)
             with open_source(path, self._limits) as source:
-                run.read_and_apply(source, path, self._clock.now())
+                run.read_and_apply(source, path, self._clock.now(), allow_mass_deactivation)
         except SourceError as error:
             report.error(Problem(error.code, path.name, params=error.params))
         except OSError as error:
@@ -147,7 +152,9 @@ class _Run:
         self.rows = 0
         self.bytes_total = 0
 
-    def read_and_apply(self, source: Source, path: Path, now: datetime) -> None:
+    def read_and_apply(
+        self, source: Source, path: Path, now: datetime, allow_mass_deactivation: bool
+    ) -> None:
         """The whole import, up to (not including) the commit or rollback."""
         if not source.names():
             self.report.error(Problem("no_import", path.name, params={"path": str(path)}))
@@ -162,10 +169,20 @@ class _Run:
         self.stager.finish()
         self._check(manifest)
         if not self.report.has_errors:
-            apply(self.sql, self._plan(manifest, now), self.report, self._step)
-            self.report.staff_ignored = self.sql.scalar(
-                "SELECT count(*) FROM roster_user WHERE line IS NOT NULL AND rank >= 10"
-            )
+            self._apply(manifest, now, allow_mass_deactivation)
+
+    def _apply(self, manifest: Manifest, now: datetime, allow_mass_deactivation: bool) -> None:
+        guard = None
+        # policies/rollout.toml [roster] max_deactivation_share_percent (deactivation.py).
+        if manifest.mode(USERS) == "bulk" and not allow_mass_deactivation:
+            guard = DeactivationGuard(self.sql, self.policy.max_deactivation_share_percent)
+            guard.start()
+        apply(self.sql, self._plan(manifest, now), self.report, self._step)
+        self.report.staff_ignored = self.sql.scalar(
+            "SELECT count(*) FROM roster_user WHERE line IS NOT NULL AND rank >= 10"
+        )
+        if guard is not None:
+            guard.check(self.report)
 
     def _begin(self) -> None:
         """Open the write transaction now, so that the staging tables belong to it."""

@@ -122,6 +122,20 @@ ERRORS: Mapping[str, LazyString] = {
         " IdP unpacks from one archive. Check that this is a OneRoster export; larger files can"
         " be imported from the unpacked folder."
     ),
+    "mass_deactivation_persons": lazy_gettext(
+        "This import would deactivate %(count)s of the %(total)s active students and guardians"
+        " (%(percent)s%%), more than the %(limit)s%% that rollout.toml allows"
+        " (roster.max_deactivation_share_percent). Check that the export is this district's"
+        " and complete; to import it anyway, run the import again with"
+        " --allow-mass-deactivation."
+    ),
+    "mass_deactivation_relationships": lazy_gettext(
+        "This import would deactivate %(count)s of the %(total)s active guardian-student"
+        " relationships (%(percent)s%%), more than the %(limit)s%% that rollout.toml allows"
+        " (roster.max_deactivation_share_percent). Check that the export is this district's"
+        " and complete; to import it anyway, run the import again with"
+        " --allow-mass-deactivation."
+    ),
 }
 
 WARNINGS: Mapping[str, LazyString] = {

@@ -61,6 +61,7 @@ DERIVED_TABLES = (
     "roster_enrolment",
     "roster_gone",
     "roster_school",
+    "roster_was_active",
 )
 
 # Where an enrolment came from (roster_enrol.source).
