@@ -12,11 +12,17 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
 from tests.integration.roster.conftest import ImportRun, snapshot
 from tests.roster_exports import district_11
-from tests.unit.roster.export_strategies import damaged_export, damaged_zip
+from tests.unit.roster.export_strategies import (
+    DAMAGED_DEFLATE_ZIP,
+    NAMELESS_MEMBER_ZIP,
+    NUL_IN_A_NAME,
+    damaged_export,
+    damaged_zip,
+)
 
 # The app and its database are the test's own (function-scoped): every example imports on it.
 FUZZ = settings(
@@ -50,6 +56,7 @@ def _import_and_compare(run_import: ImportRun, path: Path) -> None:
 @pytest.mark.usefixtures("imported")
 @FUZZ
 @given(files=damaged_export())
+@example(files=NUL_IN_A_NAME)
 def test_damaged_export_is_imported_or_refused_without_change(
     run_import: ImportRun, files: dict[str, bytes]
 ) -> None:
@@ -63,6 +70,8 @@ def test_damaged_export_is_imported_or_refused_without_change(
 @pytest.mark.usefixtures("imported")
 @FUZZ
 @given(archive=damaged_zip())
+@example(archive=DAMAGED_DEFLATE_ZIP)
+@example(archive=NAMELESS_MEMBER_ZIP)
 def test_damaged_zip_is_imported_or_refused_without_change(
     run_import: ImportRun, archive: bytes
 ) -> None:

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from idp.roster.oneroster.manifest import read_manifest
@@ -37,7 +37,14 @@ from idp.roster.oneroster.source import (
 from idp.roster.oneroster.spec import READ_ORDER, USERS
 from idp.roster.oneroster.table import FileContext, Table
 from idp.roster.oneroster.users import UserReader, role_reader
-from tests.unit.roster.export_strategies import VALID_EXPORTS, damaged_export, damaged_zip
+from tests.unit.roster.export_strategies import (
+    DAMAGED_DEFLATE_ZIP,
+    NAMELESS_MEMBER_ZIP,
+    NUL_IN_A_NAME,
+    VALID_EXPORTS,
+    damaged_export,
+    damaged_zip,
+)
 
 FUZZ = settings(
     max_examples=150,
@@ -97,6 +104,7 @@ def _write(folder: Path, files: dict[str, bytes]) -> None:
 
 @FUZZ
 @given(files=damaged_export())
+@example(files=NUL_IN_A_NAME)
 def test_damaged_files_give_rows_or_reported_problems(files: dict[str, bytes]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         _write(Path(folder), files)
@@ -129,6 +137,8 @@ def _read_zip(path: Path) -> str:
 
 @FUZZ
 @given(archive=damaged_zip())
+@example(archive=DAMAGED_DEFLATE_ZIP)
+@example(archive=NAMELESS_MEMBER_ZIP)
 def test_damaged_zip_gives_rows_reported_problems_or_a_source_error(archive: bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "export.zip"
