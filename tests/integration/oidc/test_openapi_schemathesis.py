@@ -174,7 +174,7 @@ def world(
     """parentuser1, signed in, the legal guardian of one student at an open school."""
     person = make_person("guardian", sis_person_id="G-OPENAPI")
     guardian.person_id = person.id
-    child = make_person("student", None, sis_person_id="S-OPENAPI", given_name="Ana")
+    child = make_person("student", date(2015, 2, 3), sis_person_id="S-OPENAPI", given_name="Ana")
     enroll(child, make_school("DEMO-ES1", "Lakeview Elementary"), "03")
     relate(person, child, "parent")
     db.session.commit()
