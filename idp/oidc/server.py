@@ -98,6 +98,12 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         except InvalidClientError:
             g.client_authentication_failed = True
             raise
+        except ValueError:
+            # Authlib splits the Authorization header on whitespace without checking that
+            # anything follows the scheme ("Basic ", "Bearer <no-break space>"): a 500 found
+            # by schemathesis. Unreadable credentials authenticate no client.
+            g.client_authentication_failed = True
+            raise InvalidClientError(status_code=401) from None
 
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         """The browser's request, as Authlib reads it; or one we built ourselves: an
