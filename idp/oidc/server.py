@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -10,6 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.oauth2 import OAuth2Request
 from authlib.oauth2.rfc6749 import InvalidClientError
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
@@ -40,6 +42,8 @@ from idp.oidc.tokens import (
     digest,
     new_secret,
 )
+
+log = logging.getLogger("idp.oidc")
 
 # A client file synced by `idp clients sync` is seen by every worker within this time.
 CLIENT_CACHE_SECONDS = 30
@@ -97,12 +101,14 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             return super().authenticate_client(request, methods, endpoint)
         except InvalidClientError:
             g.client_authentication_failed = True
+            _log_failed_client_authentication(request, endpoint)
             raise
         except ValueError:
             # Authlib splits the Authorization header on whitespace without checking that
             # anything follows the scheme ("Basic ", "Bearer <no-break space>"): a 500 found
             # by schemathesis. Unreadable credentials authenticate no client.
             g.client_authentication_failed = True
+            _log_failed_client_authentication(request, endpoint)
             raise InvalidClientError(status_code=401) from None
 
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
@@ -157,6 +163,23 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def authorization_error_response(self, error: Any) -> Response:
         """An authorization error redirect (its redirect_uri was validated), with `iss`."""
         return _add_issuer(self.handle_error_response(None, error), self.deps)
+
+
+def _log_failed_client_authentication(request: Any, endpoint: str) -> None:
+    """ASVS 7.2.1: failed client authentication is logged (the client id presented, at most
+    64 characters; never the secret)."""
+    try:
+        presented, _ = extract_basic_authorization(request.headers)
+    except ValueError:
+        presented = None
+    if not presented and request.payload is not None:
+        presented = request.payload.client_id
+    log.warning(
+        "oidc:client:authentication_failed endpoint=%s client_id=%r request_id=%s",
+        endpoint,
+        (presented or "")[:64],
+        g.get("request_id"),
+    )
 
 
 def _add_issuer(response: Response, deps: OidcDeps) -> Response:

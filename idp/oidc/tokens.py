@@ -7,6 +7,7 @@ concurrent requests with the same code or refresh token exactly one wins, on eve
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
@@ -23,6 +24,8 @@ from idp.policy import TokenPolicy
 from idp.roster.access import read_visible_rows, with_visible_students
 from idp.roster.models import Person
 from idp.sqltypes import UtcDateTime
+
+log = logging.getLogger("idp.oidc")
 
 # A loser of a concurrent refresh (same token, within this window) is refused without
 # revoking the family: that is a race, not theft. Later reuse revokes the family.
@@ -248,7 +251,15 @@ class TokenStore:
             select(AuthorizationCode).where(AuthorizationCode.code_digest == code_digest)
         ).scalar_one_or_none()
         if row is not None and row.redeemed_at is not None and row.client_id == client_id:
-            self.revoke_where(OAuthToken.authorization_code_id == row.id)
+            revoked = self.revoke_where(OAuthToken.authorization_code_id == row.id)
+            # ASVS 7.2: a replayed code is a security event (ids only, never the code).
+            log.warning(
+                "oidc:code:replayed code_id=%s account_id=%s client_id=%s tokens_revoked=%s",
+                row.id,
+                row.account_id,
+                client_id,
+                revoked,
+            )
         return None
 
     def save(self, values: dict[str, Any], new: NewToken) -> None:
@@ -346,7 +357,14 @@ class TokenStore:
         if row is None or row.rotated_at is None or row.client_id != client_id:
             return None
         if now - row.rotated_at > CONCURRENT_REFRESH_GRACE:  # reuse, not a race
-            self.revoke_where(OAuthToken.family_id == row.family_id)
+            revoked = self.revoke_where(OAuthToken.family_id == row.family_id)
+            log.warning(
+                "oidc:refresh:reused token_id=%s account_id=%s client_id=%s tokens_revoked=%s",
+                row.id,
+                row.account_id,
+                client_id,
+                revoked,
+            )
         return None
 
     def owner(self, account_id: int, sso_session_id: int | None) -> TokenOwner | None:

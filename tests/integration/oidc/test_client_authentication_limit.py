@@ -90,3 +90,19 @@ def test_failures_with_the_secret_in_the_body_count_too(client: FlaskClient) -> 
 
     assert 429 not in statuses[:ALLOWED]
     assert statuses[ALLOWED] == 429
+
+
+@pytest.mark.usefixtures("registered_clients")
+def test_a_failed_client_authentication_is_logged_without_the_secret(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING", logger="idp.oidc")
+
+    _basic(client, "wrong-secret-for-the-log")
+
+    lines = [record.getMessage() for record in caplog.records]
+    assert any(
+        "oidc:client:authentication_failed" in line and "'district-reports'" in line
+        for line in lines
+    ), lines
+    assert not any("wrong-secret-for-the-log" in line for line in lines)

@@ -63,6 +63,16 @@ def test_refuses_a_second_redemption_of_a_code(signed_in: FlaskClient) -> None:
     assert "access_token" not in second.get_json()
 
 
+def test_second_redemption_is_logged_as_a_security_event(
+    signed_in: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING", logger="idp.oidc")
+
+    _replay(signed_in)
+
+    assert any("oidc:code:replayed" in record.getMessage() for record in caplog.records)
+
+
 def test_second_redemption_revokes_the_access_token_of_the_first(signed_in: FlaskClient) -> None:
     first, _ = _replay(signed_in)
 

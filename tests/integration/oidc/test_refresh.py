@@ -135,6 +135,16 @@ def test_reuse_after_the_grace_is_refused(signed_in: FlaskClient, clock: FrozenC
     assert reuse.get_json()["error"] == "invalid_grant"
 
 
+def test_reuse_after_the_grace_is_logged_as_a_security_event(
+    signed_in: FlaskClient, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING", logger="idp.oidc")
+
+    _rotated_twice_then_reused(signed_in, clock, seconds=6)
+
+    assert any("oidc:refresh:reused" in record.getMessage() for record in caplog.records)
+
+
 def test_reuse_after_the_grace_revokes_the_newest_refresh_token(
     signed_in: FlaskClient, clock: FrozenClock
 ) -> None:
