@@ -182,26 +182,39 @@ def print_argon2(cost: dict[str, list[float]]) -> None:
         )
 
 
-def print_sign_in(results: dict[str, list[tuple[float, int, str]]]) -> None:
-    """Median and p90 per path, their relative difference, and whether the answers match."""
-    print(f"\n{'POST /sign-in':<34} {'runs':>5} {'median ms':>10} {'p90 ms':>8}  status")
+def print_comparison(
+    title: str,
+    results: dict[str, list[tuple[float, int, str]]],
+    probe: str,
+    baseline: str,
+    decimals: int = 1,
+    show_answers: bool = True,
+) -> None:
+    """Median and p90 per path, the probe's relative difference to the baseline, and whether
+    their answers match (also used by bench/recovery_timing.py)."""
+    print(f"\n{title:<34} {'runs':>5} {'median ms':>10} {'p90 ms':>8}  status")
     medians: dict[str, float] = {}
     for path, rows in results.items():
         times = [row[0] for row in rows]
         medians[path] = statistics.median(times)
         statuses = sorted({row[1] for row in rows})
         print(
-            f"{path:<34} {len(rows):>5} {medians[path]:>10.1f} "
-            f"{percentile(times, 0.9):>8.1f}  {statuses}"
+            f"{path:<34} {len(rows):>5} {medians[path]:>10.{decimals}f} "
+            f"{percentile(times, 0.9):>8.{decimals}f}  {statuses}"
         )
-    difference = (medians["wrong_password"] - medians["unknown"]) / medians["unknown"] * 100
-    print(f"relative difference (wrong_password vs unknown): {difference:+.1f} %")
+    difference = (medians[probe] - medians[baseline]) / medians[baseline] * 100
+    print(f"relative difference ({probe} vs {baseline}): {difference:+.1f} %")
     answers = {path: {(row[1], row[2]) for row in rows} for path, rows in results.items()}
-    is_identical = len(answers["unknown"]) == 1 and answers["unknown"] == answers["wrong_password"]
+    is_identical = len(answers[baseline]) == 1 and answers[baseline] == answers[probe]
     print(f"status/body identical: {'yes' if is_identical else 'no'}")
-    for path, seen in answers.items():
+    for path, seen in answers.items() if show_answers else ():
         for status, message in sorted(seen):
             print(f"  {path}: {status} {message!r}")
+
+
+def print_sign_in(results: dict[str, list[tuple[float, int, str]]]) -> None:
+    """Sign-in with a wrong password against an unknown username."""
+    print_comparison("POST /sign-in", results, "wrong_password", "unknown")
 
 
 def main() -> int:

@@ -22,7 +22,6 @@ import argparse
 import os
 import re
 import secrets
-import statistics
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import flask_migrate
 import psycopg
+from credentials_bench import print_comparison  # bench/ is on sys.path when run
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -53,12 +53,6 @@ PG_ADMIN_DSN = os.environ.get(
     "IDP_TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile (share in 0..1) of a non-empty list."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered)) - 1))]
 
 
 @contextmanager
@@ -142,21 +136,9 @@ def timing(app: Flask, attempts: int) -> dict[str, list[tuple[float, int, str]]]
 
 def report(results: dict[str, list[tuple[float, int, str]]]) -> None:
     """Median and p90 per path, their relative difference, and whether the answers match."""
-    print(f"\n{'POST /forgot-password':<24} {'runs':>5} {'median ms':>10} {'p90 ms':>8}  status")
-    medians: dict[str, float] = {}
-    for path, rows in results.items():
-        times = [row[0] for row in rows]
-        medians[path] = statistics.median(times)
-        statuses = sorted({row[1] for row in rows})
-        print(
-            f"{path:<24} {len(rows):>5} {medians[path]:>10.2f} "
-            f"{percentile(times, 0.9):>8.2f}  {statuses}"
-        )
-    difference = (medians["known"] - medians["unknown"]) / medians["unknown"] * 100
-    print(f"relative difference (known vs unknown): {difference:+.1f} %")
-    answers = {path: {(row[1], row[2]) for row in rows} for path, rows in results.items()}
-    is_identical = len(answers["unknown"]) == 1 and answers["unknown"] == answers["known"]
-    print(f"status/body identical: {'yes' if is_identical else 'no'}")
+    print_comparison(
+        "POST /forgot-password", results, "known", "unknown", decimals=2, show_answers=False
+    )
 
 
 def main() -> int:

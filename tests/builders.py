@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 from datetime import date
+from pathlib import Path
 
 from flask import current_app
 
 from idp.accounts.models import Account, AccountKind, AccountState
 from idp.accounts.service import NewAccount
+from idp.config import PROJECT_ROOT
 from idp.credentials.models import SecurityAnswer
 from idp.extensions import db
 from idp.roster.models import Enrollment, Person, Relationship, School
@@ -147,3 +150,15 @@ def form_action(page: str) -> str | None:
     """The `action` of the first form on a page (HTML entities decoded); None without one."""
     match = re.search(r'<form\b[^>]*\baction="([^"]*)"', page)
     return html.unescape(match.group(1)) if match else None
+
+
+def edited_policies(folder: Path, file_name: str, old: str, new: str) -> Path:
+    """A copy of the shipped policies/ in `folder`, with `old` (found exactly once) replaced
+    by `new` in `file_name`: for settings(policy_dir=...) in a test."""
+    policies = folder / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", policies)
+    path = policies / file_name
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, (file_name, old)
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return policies

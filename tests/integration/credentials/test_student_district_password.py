@@ -3,7 +3,6 @@ import); students sign in with their student ID and that password, never a date 
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlalchemy import select
 from idp.accounts.models import Account, AccountKind, AccountState
 from idp.audit.models import AuditEvent
 from idp.cli import main
-from idp.config import PROJECT_ROOT, Settings
+from idp.config import Settings
 from idp.credentials.errors import (
     InvalidStudentPasswordError,
     PasswordContainsUsernameError,
@@ -30,7 +29,7 @@ from idp.credentials.students import StudentCredentials
 from idp.extensions import db
 from idp.roster.models import Person
 from idp.services import Services
-from tests.builders import csrf_token, enroll, make_person, make_school
+from tests.builders import csrf_token, edited_policies, enroll, make_person, make_school
 
 BORN = date(2011, 2, 3)
 PASSWORD = "river stone lantern"
@@ -39,14 +38,8 @@ PASSWORD = "river stone lantern"
 @pytest.fixture
 def settings(settings: Settings, tmp_path: Path) -> Settings:
     """The shipped policies, with students signing in with a district password."""
-    policies = tmp_path / "policies"
-    shutil.copytree(PROJECT_ROOT / "policies", policies)
-    path = policies / "accounts.toml"
-    text = path.read_text(encoding="utf-8")
-    old = 'login = "student_id_birthdate"'
-    assert text.count(old) == 1
-    path.write_text(text.replace(old, 'login = "district_password"'), encoding="utf-8")
-    return replace(settings, policy_dir=policies)
+    old, new = 'login = "student_id_birthdate"', 'login = "district_password"'
+    return replace(settings, policy_dir=edited_policies(tmp_path, "accounts.toml", old, new))
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -10,22 +9,19 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from idp.config import PROJECT_ROOT, Settings
+from idp.config import Settings
 from idp.extensions import db
 from idp.notifications.models import OutboxMessage
 from idp.recovery.errors import AnswersWrongError
 from idp.services import Services
-from tests.builders import DEFAULT_ANSWERS, make_account
+from tests.builders import DEFAULT_ANSWERS, edited_policies, make_account
 
 
 @pytest.fixture
 def settings(settings: Settings, tmp_path: Path) -> Settings:
     """The shipped policies, with two right answers of three enough."""
-    policies = tmp_path / "policies"
-    shutil.copytree(PROJECT_ROOT / "policies", policies)
-    path = policies / "credentials.toml"
-    path.write_text(path.read_text().replace("required_correct = 3", "required_correct = 2"))
-    return replace(settings, policy_dir=policies)
+    old, new = "required_correct = 3", "required_correct = 2"
+    return replace(settings, policy_dir=edited_policies(tmp_path, "credentials.toml", old, new))
 
 
 def _token(services: Services) -> str:

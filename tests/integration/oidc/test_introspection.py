@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -13,8 +12,9 @@ from flask.testing import FlaskClient
 
 from idp.accounts.models import Account
 from idp.clock import FrozenClock
-from idp.config import PROJECT_ROOT, Settings
+from idp.config import Settings
 from idp.extensions import db
+from tests.builders import edited_policies
 from tests.integration.oidc.conftest import (
     ISSUER,
     basic_auth,
@@ -213,13 +213,8 @@ def test_introspection_names_the_resource_servers_in_the_audience(
 @pytest.fixture
 def reports_serving_attendance_only(settings: Settings, tmp_path: Path) -> Settings:
     """oidc.toml where district-reports serves attendance only (not grades)."""
-    policies = tmp_path / "policies"
-    shutil.copytree(PROJECT_ROOT / "policies", policies)
-    path = policies / "oidc.toml"
-    text = path.read_text(encoding="utf-8")
     old = '"district-reports" = ["grades", "attendance", "mykids-mobile"]'
-    assert text.count(old) == 1
-    path.write_text(text.replace(old, '"district-reports" = ["attendance"]'), encoding="utf-8")
+    policies = edited_policies(tmp_path, "oidc.toml", old, '"district-reports" = ["attendance"]')
     return replace(settings, policy_dir=policies)
 
 
