@@ -109,7 +109,11 @@ class LogoutService:
         }
         if sid:
             claims["sid"] = sid
-        alg = self._deps.policy.signing.default_alg
+        # Signed like the client's ID tokens: an app that pins ES256 refuses an RS256 logout
+        # token, and its session would outlive a restriction (issue 21).
+        client = self._client(client_id)
+        registered = client.id_token_signed_response_alg if client is not None else None
+        alg = registered or self._deps.policy.signing.default_alg
         key = self._deps.keys.signing_key(alg)
         header = {"alg": alg, "kid": self._deps.keys.active_kid(alg), "typ": "logout+jwt"}
         return jwt.encode(header, claims, key, algorithms=[alg])

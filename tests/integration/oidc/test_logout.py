@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from joserfc import jwt
@@ -14,7 +15,7 @@ from idp.accounts.models import Account
 from idp.extensions import db
 from idp.notifications.models import OutboxMessage
 from idp.oidc.logout import BACKCHANNEL_EVENT, LogoutService
-from idp.oidc.models import SsoSession
+from idp.oidc.models import OidcClient, SsoSession
 from tests.builders import csrf_token
 from tests.integration.oidc.conftest import (
     ISSUER,
@@ -123,6 +124,22 @@ def test_logout_token_is_a_signed_backchannel_token(app: Flask, signed_in: Flask
     assert (claims["sub"], claims["sid"]) == ("subject-1", "sid-1")
     assert "nonce" not in claims
     assert claims["jti"]
+
+
+@pytest.mark.parametrize("alg", ["ES256", "RS256"])
+def test_logout_token_is_signed_with_the_algorithm_of_the_clients_id_tokens(
+    app: Flask, signed_in: FlaskClient, alg: str
+) -> None:
+    grades = db.session.execute(
+        select(OidcClient).where(OidcClient.client_id == "grades")
+    ).scalar_one()
+    grades.id_token_signed_response_alg = alg
+    db.session.commit()
+    keys = KeySet.import_key_set(signed_in.get("/jwks.json").get_json())
+
+    token = _logout(app).logout_token("grades", "subject-1", "sid-1")
+
+    assert jwt.decode(token, keys, algorithms=[alg]).header["alg"] == alg
 
 
 def test_end_access_revokes_tokens_and_sessions(
