@@ -101,17 +101,23 @@ def argon2_cost(runs: int) -> dict[str, list[float]]:
 # --------------------------------------------------------------------------------------------
 
 
-def build_app(workdir: Path) -> Flask:
-    """The app with test settings on a migrated SQLite file, holding one active account."""
-    settings = Settings(
-        env="test",  # the rate limiter is off, CSRF stays on
-        database_url=f"sqlite:///{workdir / 'bench.sqlite3'}",
+def bench_settings(workdir: Path, database_url: str) -> Settings:
+    """Test settings (the rate limiter off, CSRF on) on `database_url`, for the timing benches
+    (also bench/recovery_timing.py)."""
+    return Settings(
+        env="test",
+        database_url=database_url,
         secret_key="bench-secret-key-" + "x" * 32,
         key_encryption_key="x9Qy0U2nJm7zcY3bXb6pG3tqE1C7v8r5H4kLw2sNfZo=",
         issuer="http://localhost",
         instance_path=workdir / "instance",
         policy_dir=ROOT / "policies",
     )
+
+
+def build_app(workdir: Path) -> Flask:
+    """The app with test settings on a migrated SQLite file, holding one active account."""
+    settings = bench_settings(workdir, f"sqlite:///{workdir / 'bench.sqlite3'}")
     app = create_app(settings, FrozenClock(START))
     with app.app_context():
         flask_migrate.upgrade()

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import flask_migrate
 import psycopg
-from credentials_bench import print_comparison  # bench/ is on sys.path when run
+from credentials_bench import bench_settings, print_comparison  # bench/ is on sys.path when run
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -40,12 +40,10 @@ from idp import create_app
 from idp.accounts.models import AccountKind, AccountState
 from idp.accounts.service import NewAccount
 from idp.clock import FrozenClock
-from idp.config import Settings
 from idp.credentials.models import SecurityAnswer
 from idp.extensions import db
 from idp.services import Services
 
-ROOT = Path(__file__).resolve().parent.parent
 START = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 USERNAME = "benchparent1"
 PASSWORD = "lantern orchard velvet tuba"  # noqa: S105 - a throwaway account in a temp database
@@ -73,15 +71,7 @@ def database(workdir: Path, is_postgresql: bool) -> Iterator[str]:
 
 def build_app(workdir: Path, database_url: str) -> Flask:
     """The app with test settings on a migrated database, holding one guardian who can recover."""
-    settings = Settings(
-        env="test",  # the rate limiter is off, CSRF stays on
-        database_url=database_url,
-        secret_key="bench-secret-key-" + "x" * 32,
-        key_encryption_key="x9Qy0U2nJm7zcY3bXb6pG3tqE1C7v8r5H4kLw2sNfZo=",
-        issuer="http://localhost",
-        instance_path=workdir / "instance",
-        policy_dir=ROOT / "policies",
-    )
+    settings = bench_settings(workdir, database_url)
     app = create_app(settings, FrozenClock(START))
     with app.app_context():
         flask_migrate.upgrade()

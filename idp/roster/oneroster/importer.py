@@ -48,7 +48,7 @@ from idp.roster.oneroster.staging import Stager
 from idp.roster.oneroster.table import FileContext, Table
 from idp.roster.oneroster.users import UserReader, role_reader
 
-_READERS: dict[str, Callable[[Table, ReadState], RowReader]] = {
+READERS: dict[str, Callable[[Table, ReadState], RowReader]] = {
     "orgs": org_reader,
     "classes": class_reader,
     "users": UserReader,
@@ -224,7 +224,7 @@ class _Run:
                 table.warn("bom", None)
             if not table.read_header():
                 return False
-            read = _READERS[spec.key](table, state)
+            read = READERS[spec.key](table, state)
             for row in table.rows():
                 read(row)
                 count += 1

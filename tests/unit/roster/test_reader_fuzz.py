@@ -16,14 +16,9 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from idp.roster.oneroster.importer import READERS
 from idp.roster.oneroster.manifest import read_manifest
-from idp.roster.oneroster.records import (
-    ReadState,
-    class_reader,
-    demographic_reader,
-    enrollment_reader,
-    org_reader,
-)
+from idp.roster.oneroster.records import ReadState
 from idp.roster.oneroster.report import ImportReport
 from idp.roster.oneroster.source import (
     ByteCounter,
@@ -36,7 +31,6 @@ from idp.roster.oneroster.source import (
 )
 from idp.roster.oneroster.spec import READ_ORDER, USERS
 from idp.roster.oneroster.table import FileContext, Table
-from idp.roster.oneroster.users import UserReader, role_reader
 from tests.unit.roster.export_strategies import (
     DAMAGED_DEFLATE_ZIP,
     NAMELESS_MEMBER_ZIP,
@@ -54,14 +48,6 @@ FUZZ = settings(
 )
 # Small caps, so that the fuzzer reaches them too.
 LIMITS = ReadLimits(max_line_bytes=600, max_member_bytes=4000, max_archive_bytes=12_000)
-READERS: dict[str, Any] = {
-    "orgs": org_reader,
-    "classes": class_reader,
-    "users": UserReader,
-    "roles": role_reader,
-    "enrollments": enrollment_reader,
-    "demographics": demographic_reader,
-}
 
 
 class FakeStager:
