@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 from flask import g, render_template, request, url_for
 
 from idp.errors import DomainError
+from idp.web.deps import oidc
 from idp.web.forms import SignInForm
+
+_CLIENT_ID_MAX_LENGTH = 100  # oidc_client.client_id: no longer id is registered
 
 
 def sign_in_page(
@@ -27,5 +32,28 @@ def sign_in_page(
     if request.endpoint != "login.sign_in":
         g.language_base = url_for("login.sign_in", next=next_url or None, login_hint=login_hint)
     return render_template(
-        "login/sign_in.html", form=form, error=error, action=action, next_url=next_url
+        "login/sign_in.html",
+        form=form,
+        error=error,
+        action=action,
+        next_url=next_url,
+        app_name=app_name(next_url),
     )
+
+
+def app_name(next_url: str | None) -> str | None:
+    """The registered name (clients/*.toml `name`) of the app whose authorization request
+    `next_url` is, to say which app the person signs in to; None for any other page.
+
+    Without an authorization request nothing is looked up. The client comes from the
+    authorization server's per-process cache, which /authorize has just filled."""
+    if not next_url:
+        return None
+    parts = urlsplit(next_url)
+    if parts.scheme or parts.netloc or parts.path != url_for("authorize.authorize"):
+        return None
+    client_ids = parse_qs(parts.query).get("client_id", [])
+    if len(client_ids) != 1 or len(client_ids[0]) > _CLIENT_ID_MAX_LENGTH:
+        return None  # /authorize refuses a repeated or unknown client_id with its own answer
+    client = oidc().query_client(client_ids[0])
+    return None if client is None else str(client.name)

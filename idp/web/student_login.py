@@ -11,7 +11,7 @@ import re
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -27,6 +27,7 @@ from idp.oidc.authorize import ACR_PASSWORD, ACR_STUDENT_BIRTHDATE
 from idp.policy import DISTRICT_PASSWORD, STUDENT_ID_BIRTHDATE
 from idp.web.deps import services
 from idp.web.login import start_browser_session
+from idp.web.sign_in_page import app_name
 
 bp = Blueprint("student_login", __name__)
 
@@ -137,4 +138,5 @@ def _page(form: Any, error: DomainError | None) -> str:
         form=form,
         error=error,
         is_birth_date=isinstance(form, StudentBirthDateForm),
+        app_name=app_name(request.args.get("next")),
     )

@@ -20,6 +20,7 @@ from idp.web import upgrade_session
 from idp.web.deps import services
 from idp.web.login import start_browser_session
 from idp.web.register import NO_REFERRER, check_email_page
+from idp.web.sign_in_page import app_name
 from idp.web.upgrade_forms import UpgradeForm
 
 bp = Blueprint("upgrade", __name__)
@@ -60,6 +61,7 @@ def _account_page(form: UpgradeForm, page: UpgradePage, error: DomainError | Non
         page=page,
         error=error,
         usernames=services().policies.accounts.usernames,
+        app_name=app_name(upgrade_session.pending_next()),
     )
     return (html, error.status) if error is not None else html
 

@@ -50,9 +50,15 @@ def pending_account() -> tuple[int | None, str]:
     return (account_id if isinstance(account_id, int) else None), str(session.get(EMAIL, ""))
 
 
+def pending_next() -> str | None:
+    """Where the sign-in is going once the upgrade is done (an app's sign-in request), if set."""
+    next_url = session.get(NEXT)
+    return next_url if isinstance(next_url, str) else None
+
+
 def finish() -> str | None:
     """Forget the upgrade; return where the sign-in was going."""
-    next_url = session.get(NEXT)
+    next_url = pending_next()
     for key in _KEYS:
         session.pop(key, None)
-    return next_url if isinstance(next_url, str) else None
+    return next_url
