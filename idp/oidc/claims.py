@@ -93,6 +93,15 @@ def _student_entry(visible: VisibleStudent) -> dict[str, Any]:
     return {key: value for key, value in entry.items() if value is not None}
 
 
+# The claims drawn from the students a guardian may see, all from one list per answer: the
+# flat `student_ids` (the `id` of each `students` entry, in the same order) is for apps that
+# read claims from headers, which drop an array of objects (mod_auth_openidc, issue 21.3).
+_FROM_VISIBLE: dict[str, Callable[[list[VisibleStudent]], Any]] = {
+    "students": lambda visible: [_student_entry(student) for student in visible],
+    "student_ids": lambda visible: [student.sis_person_id for student in visible],
+}
+
+
 class ClaimsService:
     """Builds the claims for an account from the scopes a token carries (claims.toml).
 
@@ -107,21 +116,16 @@ class ClaimsService:
         self._policy = policy
         self._access = access
         self._clock = clock
-        self._producers: dict[str, ClaimSource] = {
-            **_PRODUCERS,
-            "students": self._students,
-            "student": self._student,
-        }
+        self._producers: dict[str, ClaimSource] = {**_PRODUCERS, "student": self._student}
 
-    def _students(
+    def _visible_students(
         self, account: ClaimsAccount, person: RosterPerson | None
-    ) -> list[dict[str, Any]] | None:
+    ) -> list[VisibleStudent] | None:
         # DESIGN.md 6: guardians only; oldest first; restricted/closed-school children never.
         if account.kind != AccountKind.GUARDIAN or person is None:
             return None
         rows = getattr(account, "loaded_student_rows", None)  # read with the access token
-        visible = self._access.visible_students(person, self._clock.now().date(), rows)
-        return [_student_entry(student) for student in visible]
+        return self._access.visible_students(person, self._clock.now().date(), rows)
 
     def _student(
         self, account: ClaimsAccount, person: RosterPerson | None
@@ -144,10 +148,16 @@ class ClaimsService:
         person: RosterPerson | None = getattr(account, "loaded_person", None)
         if person is None and account.person_id:
             person = self._session.get(Person, account.person_id)
+        # One read of the visible students for all the claims drawn from them.
+        is_visible_needed = not names.isdisjoint(_FROM_VISIBLE)
+        visible = self._visible_students(account, person) if is_visible_needed else None
         claims: dict[str, Any] = {}
         for name in sorted(names):
-            producer = self._producers.get(name)
-            value = producer(account, person) if producer else None
+            if name in _FROM_VISIBLE:
+                value = _FROM_VISIBLE[name](visible) if visible is not None else None
+            else:
+                producer = self._producers.get(name)
+                value = producer(account, person) if producer else None
             if value is not None:
                 claims[name] = value
         return claims

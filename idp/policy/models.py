@@ -46,6 +46,7 @@ KNOWN_CLAIMS: frozenset[str] = frozenset(
         "email",
         "email_verified",
         "students",
+        "student_ids",
         "student",
         "notification_preferences",
         "updated_at",

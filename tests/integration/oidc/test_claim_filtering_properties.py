@@ -234,6 +234,14 @@ def settings(settings: Settings, tmp_path: Path) -> Settings:
     return replace(settings, policy_dir=policies)
 
 
+RosterClaims = tuple[Any, Any]  # (`students`, `student_ids`)
+
+
+def _roster_claims(claims: dict[str, Any]) -> RosterClaims:
+    """`students` and its flat twin `student_ids` (issue 21.3), None when left out."""
+    return claims.get("students"), claims.get("student_ids")
+
+
 class District:
     """The signed-in guardian, the schools, and a roster rebuilt for each example."""
 
@@ -301,21 +309,22 @@ class District:
         db.session.execute(delete(Person).where(Person.id != self.guardian.id))
         db.session.commit()
 
-    def userinfo_students(self) -> Any:
-        """The `students` claim of a userinfo answer to the access token."""
+    def userinfo_students(self) -> RosterClaims:
+        """The `students` and `student_ids` claims of a userinfo answer to the access token."""
         headers = {"Authorization": f"Bearer {self.access_token}"}
         response = self.client.get("/userinfo", headers=headers)
         assert response.status_code == 200, response.get_json()
-        return response.get_json().get("students")
+        return _roster_claims(response.get_json())
 
-    def id_token_students(self) -> Any:
-        """The `students` claim of the ID token of a refresh (the refresh token rotates)."""
+    def id_token_students(self) -> RosterClaims:
+        """The `students` and `student_ids` claims of the ID token of a refresh (the refresh
+        token rotates)."""
         data = {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
         response = self.client.post("/token", data=data, headers=basic_auth())
         assert response.status_code == 200, response.get_json()
         tokens = response.get_json()
         self.refresh_token = tokens["refresh_token"]
-        return decode_id_token(self.client, tokens["id_token"]).get("students")
+        return _roster_claims(decode_id_token(self.client, tokens["id_token"]))
 
 
 VISIBLE_LINK = Link("parent", is_legal_guardian=True, is_active=True, is_restricted=False)
@@ -375,7 +384,8 @@ def test_students_claim_lists_exactly_the_visible_students_for_any_roster(
     @example(roster=NEAR_MISSES)
     @example(roster=replace(NEAR_MISSES, is_guardian_active=False))
     def check(roster: RosterSpec) -> None:
-        expected = expected_students(roster, district.build(roster, clock))
+        students = expected_students(roster, district.build(roster, clock))
+        expected = (students, [student["id"] for student in students])
 
         from_userinfo = district.userinfo_students()
         from_id_token = district.id_token_students()
@@ -383,8 +393,8 @@ def test_students_claim_lists_exactly_the_visible_students_for_any_roster(
         if roster.is_guardian_active:
             assert from_userinfo == expected
             assert from_id_token == expected
-        else:  # an inactive guardian sees no one: an empty list, or no claim at all
-            assert from_userinfo in ([], None)
-            assert from_id_token in ([], None)
+        else:  # an inactive guardian sees no one: empty lists, or no claims at all
+            assert from_userinfo in (([], []), (None, None))
+            assert from_id_token in (([], []), (None, None))
 
     check()

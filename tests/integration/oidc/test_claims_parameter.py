@@ -26,11 +26,25 @@ EMAIL_AT_USERINFO = json.dumps({"userinfo": {"email": None}})
 # The attacker's request of the report: everything by name, with scope=openid only.
 EVERYTHING_BY_NAME = json.dumps(
     {
-        "userinfo": {"email": None, "name": None, "preferred_username": None, "students": None},
-        "id_token": {"email": None, "given_name": None, "students": None},
+        "userinfo": {
+            "email": None,
+            "name": None,
+            "preferred_username": None,
+            "students": None,
+            "student_ids": None,
+        },
+        "id_token": {"email": None, "given_name": None, "students": None, "student_ids": None},
     }
 )
-PERSONAL_CLAIMS = {"email", "name", "given_name", "preferred_username", "students", "student"}
+PERSONAL_CLAIMS = {
+    "email",
+    "name",
+    "given_name",
+    "preferred_username",
+    "students",
+    "student_ids",
+    "student",
+}
 
 
 def _tokens(client: FlaskClient, claims: str, scope: str = "openid") -> dict[str, str]:
