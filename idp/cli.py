@@ -256,7 +256,7 @@ def _jobs() -> Callable[[], dict[str, int]]:
     services, clock = extensions["idp.services"], extensions["idp.clock"]
     mailer = build_mailer(extensions["idp.settings"], clock, services.mail_preparers())
     senders: dict[str, Any] = dict.fromkeys(mailer.mail_templates, mailer)
-    senders[BACKCHANNEL_TEMPLATE] = extensions["idp.logout"].send_backchannel
+    senders[BACKCHANNEL_TEMPLATE] = extensions["idp.logout"].prepare_backchannel
     outbox = OutboxWorker(cast(Session, db.session), clock, senders)
 
     def run_once() -> dict[str, int]:

@@ -2,7 +2,9 @@
 
 `Mailer` is an outbox `Sender` for every email template. A template may have a *preparer*
 that builds its context at delivery time (a fresh link, the current username); a preparer
-returning None means there is nothing to send any more, e.g. the account is gone.
+returning None means there is nothing to send any more, e.g. the account is gone. Preparing,
+rendering and building happen while the worker's short transaction is open; the `Delivery`
+returned only hands the built message to the transport (outbox.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from functools import partial
 from typing import Any, Protocol
 
 import jinja2
@@ -20,7 +23,7 @@ from idp.clock import Clock
 from idp.config import Settings
 from idp.notifications.mailbox_directory import MailboxDirectory, MailboxEntry
 from idp.notifications.models import OutboxMessage
-from idp.notifications.outbox import DeliveryError
+from idp.notifications.outbox import Delivery, DeliveryError
 from idp.notifications.rendering import MessageRenderer, RenderedMessage, mail_locale
 from idp.notifications.smtp import SmtpTransport
 
@@ -82,7 +85,7 @@ def message_id_domain(sender: str) -> str:
 
 
 class Mailer:
-    """An outbox Sender for emails: prepare the context, render, build, send."""
+    """An outbox Sender for emails: prepare the context, render, build; the Delivery sends."""
 
     def __init__(
         self,
@@ -100,16 +103,17 @@ class Mailer:
         self._preparers = dict(preparers)
         self.mail_templates: tuple[str, ...] = renderer.template_names()
 
-    def __call__(self, message: OutboxMessage) -> None:
-        """Deliver one outbox message (the OutboxWorker's Sender interface)."""
+    def __call__(self, message: OutboxMessage) -> Delivery | None:
+        """Build one outbox message; return its sending, or None when there is nothing to send
+        (the OutboxWorker's Sender interface)."""
         preparer = self._preparers.get(message.template)
         context = preparer(message) if preparer is not None else message.context
         if context is None:
             log.info(
                 "notifications:message:skipped id=%s template=%s", message.id, message.template
             )
-            return
-        self._transport.send(self._build(message, context))
+            return None
+        return partial(self._transport.send, self._build(message, context))
 
     def _build(self, message: OutboxMessage, context: Mapping[str, Any]) -> EmailMessage:
         locale = mail_locale(message.locale)

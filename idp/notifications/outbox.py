@@ -1,7 +1,17 @@
 """The outbox: enqueue in the caller's transaction; deliver at least once, with backoff.
 
-Delivery claims due messages with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers
-never deliver the same message at once (SQLite runs one worker, and ignores the clause).
+A delivery never holds a transaction across network I/O (issue 21): an app that calls the
+provider back while handling a back-channel logout must not wait for the worker's lock.
+
+1. Claim: one guarded `UPDATE ... RETURNING` counts the attempt and leases the message (its
+   `available_at` moves `lease_seconds` ahead), then commits. Another worker skips it while the
+   lease runs (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite runs one worker), and the message
+   of a worker that died comes back when the lease ends.
+2. Prepare: the message's sender reads what it needs (client, signing key, account, template)
+   in a short transaction, which ends, and returns a `Delivery` that only does the I/O.
+3. Send, with no transaction open.
+4. Record: sent, retry with backoff, or dead, in one more short transaction, guarded by the
+   claimed attempt count, so a result is recorded once, by the worker that holds the claim.
 """
 
 from __future__ import annotations
@@ -9,17 +19,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, aliased
 
 from idp.clock import Clock
 from idp.notifications.models import OutboxMessage
 
 log = logging.getLogger("idp.notifications")
-Sender = Callable[[OutboxMessage], None]
+# The network I/O of one delivery, prepared beforehand: it must not touch the database.
+Delivery = Callable[[], None]
+# Reads what a message needs and returns its Delivery; None means there is nothing to send.
+Sender = Callable[[OutboxMessage], Delivery | None]
 
 
 class DeliveryError(Exception):
@@ -37,11 +50,17 @@ class DeliveryError(Exception):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff: base * 2^(attempt-1), capped; dead after max_attempts."""
+    """Exponential backoff: base * 2^(attempt-1), capped; dead after max_attempts.
+
+    `lease_seconds` is how long a claimed message is left to its worker before another may take
+    it: longer than any delivery can take (a back-channel POST gives up after 5 s, an SMTP
+    conversation after a few IDP_SMTP_TIMEOUT_SECONDS), and how long the message in flight
+    when a worker dies waits before it is tried again."""
 
     base_seconds: int = 30
     max_delay_seconds: int = 3600
     max_attempts: int = 8
+    lease_seconds: int = 300
 
     def delay(self, attempts: int) -> timedelta:
         """How long to wait after the given number of failed attempts."""
@@ -56,6 +75,15 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     dead: int = 0
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """A message this worker leased: whose result it records, if it still holds the claim."""
+
+    id: int
+    template: str
+    attempts: int
 
 
 class Outbox:
@@ -92,7 +120,11 @@ class Outbox:
 
 
 class OutboxWorker:
-    """Delivers due messages through the sender registered for their template."""
+    """Delivers due messages through the sender registered for their template.
+
+    The worker owns its transactions (STYLE: the edge commits): it commits after the claim,
+    after the prepare and after the record, so no transaction is open while a Delivery runs.
+    """
 
     def __init__(
         self,
@@ -107,50 +139,104 @@ class OutboxWorker:
         self._retry = retry or RetryPolicy()
 
     def deliver_due(self, limit: int = 100) -> DeliveryReport:
-        """Deliver what is due now (one transaction per message); return the counts."""
-        sent = retried = dead = 0
+        """Deliver what is due now (claim, prepare, send, record, each message); the counts."""
+        outcomes: list[str] = []
         for _ in range(limit):
-            message = self._claim_next()
-            if message is None:
+            claim = self._claim_next()
+            if claim is None:
                 break
-            outcome = self._deliver(message)
-            self._session.commit()
-            sent += outcome == "sent"
-            retried += outcome == "pending"
-            dead += outcome == "dead"
-        return DeliveryReport(sent=sent, retried=retried, dead=dead)
+            outcomes.append(self._record(claim, self._attempt(claim)))
+        return DeliveryReport(
+            sent=outcomes.count("sent"),
+            retried=outcomes.count("pending"),
+            dead=outcomes.count("dead"),
+        )
 
-    def _claim_next(self) -> OutboxMessage | None:
-        query = (
-            select(OutboxMessage)
+    def _claim_next(self) -> _Claim | None:
+        """Count an attempt on the next due message and lease it, in one committed UPDATE."""
+        now = self._clock.now()
+        due = aliased(OutboxMessage)
+        next_due = (
+            select(due.id)
             .where(
-                OutboxMessage.status == "pending",
-                OutboxMessage.available_at <= self._clock.now(),
-                OutboxMessage.template.in_(list(self._senders)),
+                due.status == "pending",
+                due.available_at <= now,
+                due.template.in_(list(self._senders)),
             )
-            .order_by(OutboxMessage.available_at, OutboxMessage.id)
+            .order_by(due.available_at, due.id)
             .limit(1)
             .with_for_update(skip_locked=True)
+            .scalar_subquery()
         )
-        return self._session.execute(query).scalar_one_or_none()
+        row = self._session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == next_due)
+            .values(
+                attempts=OutboxMessage.attempts + 1,
+                available_at=now + timedelta(seconds=self._retry.lease_seconds),
+            )
+            .returning(OutboxMessage.id, OutboxMessage.template, OutboxMessage.attempts)
+            .execution_options(synchronize_session=False)
+        ).first()
+        self._session.commit()
+        if row is None:
+            return None
+        return _Claim(id=row.id, template=row.template, attempts=row.attempts)
 
-    def _deliver(self, message: OutboxMessage) -> str:
-        now = self._clock.now()
-        message.attempts += 1
+    def _attempt(self, claim: _Claim) -> DeliveryError | None:
+        """Prepare (short transaction), then send with none open; the failure, if any."""
         try:
-            self._senders[message.template](message)
+            delivery = self._prepare(claim)
+            if delivery is not None:
+                delivery()
         except DeliveryError as error:
-            message.last_error = error.code[:64]
             log.warning(
                 "notifications:message:failed id=%s code=%s permanent=%s",
-                message.id,
+                claim.id,
                 error.code,
                 error.permanent,
             )
-            if error.permanent or message.attempts >= self._retry.max_attempts:
-                message.status = "dead"
-            else:
-                message.available_at = now + self._retry.delay(message.attempts)
-            return str(message.status)
-        message.status, message.sent_at, message.last_error = "sent", now, None
-        return "sent"
+            return error
+        return None
+
+    def _prepare(self, claim: _Claim) -> Delivery | None:
+        try:
+            message = self._session.get(OutboxMessage, claim.id, populate_existing=True)
+            delivery = self._senders[claim.template](message) if message is not None else None
+        except BaseException:
+            self._session.rollback()
+            raise
+        # Ends the reads; keeps what a sender wrote (the reminder's audit event) before the I/O.
+        self._session.commit()
+        return delivery
+
+    def _record(self, claim: _Claim, error: DeliveryError | None) -> str:
+        """Write the result if this worker still holds the claim; the outcome."""
+        now = self._clock.now()
+        values, outcome = self._result(claim, error, now)
+        result = self._session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == claim.id,
+                OutboxMessage.status == "pending",
+                OutboxMessage.attempts == claim.attempts,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        self._session.commit()
+        if result.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+            # The lease ran out and another worker claimed it again: its result counts.
+            log.warning("notifications:message:claim_lost id=%s", claim.id)
+            return "claim_lost"
+        return outcome
+
+    def _result(
+        self, claim: _Claim, error: DeliveryError | None, now: datetime
+    ) -> tuple[dict[str, Any], str]:
+        if error is None:
+            return {"status": "sent", "sent_at": now, "last_error": None}, "sent"
+        failed: dict[str, Any] = {"last_error": error.code[:64]}
+        if error.permanent or claim.attempts >= self._retry.max_attempts:
+            return {**failed, "status": "dead"}, "dead"
+        return {**failed, "available_at": now + self._retry.delay(claim.attempts)}, "pending"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import urllib.error
 import urllib.request
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from idp.accounts.models import Account
 from idp.audit.service import AuditLog
 from idp.notifications.models import OutboxMessage
-from idp.notifications.outbox import DeliveryError, Outbox
+from idp.notifications.outbox import Delivery, DeliveryError, Outbox
 from idp.oidc.grants import OidcDeps
 from idp.oidc.models import OAuthToken, OidcClient, SsoSession
 from idp.oidc.sessions import SsoSessionService
@@ -118,8 +119,9 @@ class LogoutService:
         header = {"alg": alg, "kid": self._deps.keys.active_kid(alg), "typ": "logout+jwt"}
         return jwt.encode(header, claims, key, algorithms=[alg])
 
-    def send_backchannel(self, message: OutboxMessage) -> None:
-        """Outbox sender: POST the logout token; any answer but 2xx is a retryable failure."""
+    def prepare_backchannel(self, message: OutboxMessage) -> Delivery:
+        """Outbox sender: sign the logout token now (it reads the client and the key); the
+        returned Delivery only POSTs it, so no transaction waits on the app's answer."""
         context = message.context
         token = self.logout_token(context["client_id"], context["sub"], context.get("sid"))
         body = urlencode({"logout_token": token}).encode()
@@ -129,14 +131,19 @@ class LogoutService:
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             method="POST",
         )
-        try:
-            with urllib.request.urlopen(  # noqa: S310 - see above
-                request, timeout=BACKCHANNEL_TIMEOUT_SECONDS
-            ) as response:
-                status = response.status
-        except urllib.error.HTTPError as error:
-            raise DeliveryError(f"http_{error.code}") from None
-        except (urllib.error.URLError, TimeoutError, OSError):
-            raise DeliveryError("unreachable") from None
-        if not 200 <= status < 300:
-            raise DeliveryError(f"http_{status}")
+        return partial(post_logout_token, request)
+
+
+def post_logout_token(request: urllib.request.Request) -> None:
+    """POST a prepared logout token; any answer but 2xx is a retryable failure."""
+    try:
+        with urllib.request.urlopen(  # noqa: S310 - see prepare_backchannel
+            request, timeout=BACKCHANNEL_TIMEOUT_SECONDS
+        ) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        raise DeliveryError(f"http_{error.code}") from None
+    except (urllib.error.URLError, TimeoutError, OSError):
+        raise DeliveryError("unreachable") from None
+    if not 200 <= status < 300:
+        raise DeliveryError(f"http_{status}")

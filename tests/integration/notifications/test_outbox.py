@@ -1,4 +1,5 @@
-"""Outbox delivery: at least once, backoff, dead letters, never twice with two workers."""
+"""Outbox delivery: at least once, backoff, dead letters, never twice with two workers, no
+transaction open while a message is sent, and one recorded result per claim."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from sqlalchemy.orm import Session
 from idp.clock import FrozenClock
 from idp.extensions import db
 from idp.notifications.models import OutboxMessage
-from idp.notifications.outbox import DeliveryError, OutboxWorker, RetryPolicy
+from idp.notifications.outbox import (
+    Delivery,
+    DeliveryError,
+    DeliveryReport,
+    OutboxWorker,
+    RetryPolicy,
+)
 from idp.services import Services
 
 
@@ -41,6 +48,49 @@ def test_delivers_a_pending_message_and_marks_it_sent(
     assert report.sent == 1
     assert delivered == ["r0@example.org"]
     assert (row.status, row.sent_at, row.attempts) == ("sent", clock.now(), 1)
+
+
+def test_no_transaction_is_open_while_a_message_is_sent(
+    services: Services, clock: FrozenClock
+) -> None:
+    _enqueue(services)
+    in_transaction: list[bool] = []
+
+    def sender(message: OutboxMessage) -> Delivery:
+        in_transaction.append(db.session().in_transaction())  # reading what it needs
+        return lambda: in_transaction.append(db.session().in_transaction())  # the network I/O
+
+    report = _worker(clock, sender).deliver_due()
+
+    assert report.sent == 1
+    assert in_transaction == [True, False]
+
+
+def test_a_send_that_outlives_its_lease_does_not_overwrite_the_next_workers_result(
+    services: Services, clock: FrozenClock
+) -> None:
+    _enqueue(services)
+    second_reports: list[DeliveryReport] = []
+
+    def outliving_its_lease(message: OutboxMessage) -> Delivery:
+        def deliver() -> None:
+            clock.advance(seconds=RetryPolicy().lease_seconds)
+            with Session(db.engine) as session:  # another worker claims it again, and sends
+                second_reports.append(_worker(clock, _sending, session).deliver_due())
+            raise DeliveryError("unreachable")  # the first send times out after all
+
+        return deliver
+
+    first = _worker(clock, outliving_its_lease).deliver_due()
+
+    row = db.session.execute(select(OutboxMessage)).scalar_one()
+    assert (first.sent, first.retried, first.dead) == (0, 0, 0)  # its result was not recorded
+    assert second_reports == [DeliveryReport(sent=1)]
+    assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
+
+
+def _sending(message: OutboxMessage) -> Delivery:
+    return lambda: None
 
 
 def _failing(message: OutboxMessage) -> None:

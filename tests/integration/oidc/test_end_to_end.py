@@ -8,15 +8,18 @@ introspection -> RP-initiated logout -> back-channel logout delivered by `idp wo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 
 from idp.accounts.models import Account
 from idp.cli import main
@@ -247,6 +250,75 @@ def test_backchannel_to_an_app_that_is_down_stays_pending_and_does_not_block_log
     assert message.recipient == f"{down}/backchannel-logout"
     assert (message.status, message.attempts, message.last_error) == ("pending", 1, "unreachable")
     assert as_aware(message.available_at) == clock.now() + timedelta(seconds=30)
+
+
+class CallingBackApp(RelyingParty):
+    """Grades, whose back-channel handler calls the provider back, as apps do: it revokes its
+    refresh token (a write at the provider, over HTTP) and checks, from its own database
+    connection, that nothing holds the logout message's row, before it answers."""
+
+    def __init__(self, provider: str, engine: Engine) -> None:
+        secret = SECRETS["IDP_CLIENT_SECRET_GRADES"]
+        super().__init__(provider, "grades", secret, f"http://127.0.0.1:{GRADES_PORT}", SCOPE)
+        self.engine = engine
+        self.revocations: list[int] = []
+        self.outbox_lockable: list[bool] = []
+
+    def _backchannel(self) -> Any:
+        answer = super()._backchannel()
+        refresh_token = self.tokens["refresh_token"]
+        self.revocations.append(self.revoke(refresh_token, "refresh_token").status_code)
+        self.outbox_lockable.append(_outbox_lockable_at_once(self.engine))
+        return answer
+
+
+def _outbox_lockable_at_once(engine: Engine) -> bool:
+    """PostgreSQL: whether the outbox rows can be locked without waiting (NOWAIT). SQLite has
+    no row locks (the clause is dropped): there the revocation, a write, is the probe."""
+    query = select(OutboxMessage.id).with_for_update(nowait=True)
+    try:
+        with engine.connect() as connection:
+            connection.execute(query).all()
+            connection.rollback()
+    except OperationalError:
+        return False
+    return True
+
+
+@pytest.fixture
+def calling_back_grades(app: Flask, provider: str) -> Iterator[CallingBackApp]:
+    """The calling-back Grades app on 127.0.0.1:5001."""
+    rp = CallingBackApp(provider, db.engine)
+    rp.discover()
+    with serve(rp.app, GRADES_PORT):
+        yield rp
+
+
+def test_backchannel_delivery_holds_no_lock_while_the_app_calls_the_provider_back(
+    app: Flask, provider: str, calling_back_grades: CallingBackApp, browser: Browser
+) -> None:
+    rp = calling_back_grades
+    _sign_in(browser, f"{rp.base_url}/login")
+    home = browser.go(f"{provider}/")
+    browser.submit(home, {})  # sign out at the provider: every app of the session is told
+    refresh_token = rp.tokens["refresh_token"]  # offline_access: it outlives the sign-out
+
+    started = time.monotonic()
+    output = _worker_once(app)
+    elapsed = time.monotonic() - started
+
+    (message,) = _backchannel_messages()
+    assert browser.path()[0] == ("POST", f"{urlsplit(provider).netloc}/sign-out", 302)
+    assert output == "provisioned 0, removed 0, sent 1, retried 0, dead 0"
+    # Issue 21: the worker held SQLite's write lock through the POST, so the app's revocation
+    # waited 5 s, the POST timed out and the logout was sent again 30 s later.
+    assert elapsed < 1
+    assert (message.status, message.attempts, message.last_error) == ("sent", 1, None)
+    assert len(rp.logout_tokens) == 1
+    assert rp.rejected_logout_tokens == []
+    assert rp.revocations == [200]
+    assert rp.outbox_lockable == [True]
+    assert rp.introspect(refresh_token, "refresh_token") == {"active": False}
 
 
 def test_introspection_reports_a_rotated_refresh_token_inactive(

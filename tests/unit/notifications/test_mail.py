@@ -78,6 +78,13 @@ def _mailer(transport: MemoryTransport, **preparers: Any) -> Mailer:
     )
 
 
+def _deliver(mailer: Mailer, message: OutboxMessage) -> None:
+    """What the outbox worker does: prepare (transaction open), then send (none open)."""
+    delivery = mailer(message)
+    if delivery is not None:
+        delivery()
+
+
 def test_email_carries_every_header() -> None:
     message = _round_trip(_build())
 
@@ -146,7 +153,7 @@ def test_mailer_knows_the_shipped_templates() -> None:
 def test_mailer_renders_in_the_messages_locale_with_the_clocks_date() -> None:
     transport = MemoryTransport()
 
-    _mailer(transport)(_outbox_message("account_ready", READY_CONTEXT, locale="ar"))
+    _deliver(_mailer(transport), _outbox_message("account_ready", READY_CONTEXT, locale="ar"))
 
     (sent,) = transport.sent
     assert sent["Content-Language"] == "ar"
@@ -157,7 +164,7 @@ def test_mailer_renders_in_the_messages_locale_with_the_clocks_date() -> None:
 def test_mailer_falls_back_to_english_for_an_unknown_locale() -> None:
     transport = MemoryTransport()
 
-    _mailer(transport)(_outbox_message("account_ready", READY_CONTEXT, locale="xx"))
+    _deliver(_mailer(transport), _outbox_message("account_ready", READY_CONTEXT, locale="xx"))
 
     assert transport.sent[0]["Content-Language"] == "en"
 
@@ -166,8 +173,9 @@ def test_preparer_supplies_the_context_at_delivery_time() -> None:
     transport = MemoryTransport()
     fresh = {**READY_CONTEXT, "username": "renamed.user"}
 
-    _mailer(transport, account_ready=lambda message: fresh)(
-        _outbox_message("account_ready", READY_CONTEXT)
+    _deliver(
+        _mailer(transport, account_ready=lambda message: fresh),
+        _outbox_message("account_ready", READY_CONTEXT),
     )
 
     assert "renamed.user" in _body(transport.sent[0], "plain")
@@ -176,11 +184,25 @@ def test_preparer_supplies_the_context_at_delivery_time() -> None:
 def test_preparer_returning_none_sends_nothing() -> None:
     transport = MemoryTransport()
 
-    _mailer(transport, account_ready=lambda message: None)(
+    delivery = _mailer(transport, account_ready=lambda message: None)(
         _outbox_message("account_ready", READY_CONTEXT)
     )
 
+    assert delivery is None
     assert transport.sent == []
+
+
+def test_preparing_builds_the_email_and_only_the_delivery_sends_it() -> None:
+    transport = MemoryTransport()
+
+    delivery = _mailer(transport)(_outbox_message("account_ready", READY_CONTEXT))
+    sent_when_prepared = len(transport.sent)
+    if delivery is not None:
+        delivery()
+
+    assert delivery is not None
+    assert sent_when_prepared == 0
+    assert [message["To"] for message in transport.sent] == ["maria@example.org"]
 
 
 @pytest.mark.parametrize(
