@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -60,6 +61,7 @@ class ApacheApp:
 
     url: str
     client_id: str
+    name: str  # the registration's `name`, shown on the provider's sign-in page
     error_log: Path
 
     def log(self) -> str:
@@ -106,6 +108,11 @@ def _register(client_id: str, port: int, services: Services, clock: FrozenClock)
     return secret
 
 
+def _registered_name(client_id: str) -> str:
+    text = (GUIDE / "clients" / f"{client_id}.toml").read_text(encoding="utf-8")
+    return str(tomllib.loads(text)["name"])
+
+
 @pytest.fixture(params=["apache-app", "apache-app-es256"], ids=["RS256", "ES256"])
 def apache(
     request: pytest.FixtureRequest, server: str, services: Services, clock: FrozenClock
@@ -143,7 +150,7 @@ def apache(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    app = ApacheApp(url, client_id, folder / "error.log")
+    app = ApacheApp(url, client_id, _registered_name(client_id), folder / "error.log")
     try:
         deadline = time.monotonic() + START_SECONDS
         while not is_listening(port):
@@ -163,7 +170,7 @@ def apache(
 def _sign_in(page: Page, app: ApacheApp) -> None:
     """Open the protected page, sign in at the provider as the demo guardian."""
     page.goto(f"{app.url}/protected/")
-    expect(page.get_by_label("Username")).to_be_visible()
+    expect(page.get_by_text(f"Sign in to continue to {app.name}")).to_be_visible()
     page.get_by_label("Username").fill(GUARDIAN)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
