@@ -7,6 +7,7 @@ from idp.credentials.models import SecurityAnswer, SignInThrottle
 from idp.notifications.models import OutboxMessage
 from idp.oidc.models import (
     AuthorizationCode,
+    ClientGeneration,
     Consent,
     OAuthToken,
     OidcClient,
@@ -25,6 +26,7 @@ __all__ = [
     "AuditEvent",
     "AuthorizationCode",
     "BrowserSession",
+    "ClientGeneration",
     "Consent",
     "Enrollment",
     "LegacyCredential",

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from idp.clock import Clock
 from idp.oidc.errors import ClientConfigError
-from idp.oidc.models import OidcClient
+from idp.oidc.models import ClientGeneration, OidcClient
 from idp.policy.loader import _describe
 from idp.policy.models import _TABLE, _duplicates, _quoted, rule_broken
 
@@ -393,6 +393,16 @@ def _assign(row: OidcClient, columns: Mapping[str, Any]) -> bool:
 
 def _sorted(ids: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(ids))
+
+
+# Built once: each process reads it once per request that uses clients (oidc/server.py).
+_GENERATION = select(ClientGeneration.generation).where(ClientGeneration.id == 1)
+
+
+def client_generation(session: Session) -> int:
+    """The number that every change to the registered clients raises (by database trigger, in
+    the changing transaction); 0 before the first change."""
+    return session.execute(_GENERATION).scalar_one_or_none() or 0
 
 
 def registered_origins(session: Session) -> list[str]:

@@ -114,6 +114,20 @@ class OidcClient(db.Model):  # type: ignore[name-defined,misc]
         return grant_type in self.grant_types
 
 
+class ClientGeneration(db.Model):  # type: ignore[name-defined,misc]
+    """One row: a number that every change to `oidc_client` raises, in the changing transaction.
+
+    Database triggers raise it (migration 0010), so no code path can forget to: `idp clients
+    sync`, or any other INSERT, UPDATE or DELETE. Each process tags its cached clients with the
+    generation they were read at and reads them again when it has moved (oidc/server.py)."""
+
+    __tablename__ = "oidc_client_generation"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column()
+
+
 class SigningKey(db.Model):  # type: ignore[name-defined,misc]
     """An asymmetric signing key; the private part is encrypted with the key-encryption key."""
 

@@ -17,12 +17,11 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
-from flask import Response, g
+from flask import Response, g, has_request_context
 from sqlalchemy import Row, select
 
 from idp.accounts.models import Account, AccountState
-from idp.clock import monotonic
-from idp.oidc.clients import registered_origins
+from idp.oidc.clients import client_generation, registered_origins
 from idp.oidc.grants import (
     CONFIDENTIAL_AND_PUBLIC,
     OidcDeps,
@@ -45,8 +44,6 @@ from idp.oidc.tokens import (
 
 log = logging.getLogger("idp.oidc")
 
-# A client file synced by `idp clients sync` is seen by every worker within this time.
-CLIENT_CACHE_SECONDS = 30
 _CLIENT_CACHE_LIMIT = 1000
 
 
@@ -68,15 +65,18 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         super().__init__()
         self.deps = deps
         self.register_token_generator("default", self._generate_token)
-        self._clients: dict[str, tuple[float, OidcClient | None]] = {}
-        self._origins: tuple[float, list[str]] = (0.0, [])
+        # Per-process caches, each tagged with the client generation it was read at.
+        self._clients: dict[str, tuple[int, OidcClient | None]] = {}
+        self._origins: tuple[int, list[str]] | None = None
 
     def query_client(self, client_id: str) -> OidcClient | None:
-        """An enabled client by id; cached per process for CLIENT_CACHE_SECONDS (clients
-        change only through `idp clients sync`), as a detached, read-only snapshot."""
+        """An enabled client by id, as a detached, read-only snapshot cached per process.
+
+        The cache serves while the stored client generation is the one it was read at, so a
+        change (`idp clients sync`) reaches every process at its next request."""
+        generation = self._client_generation()
         cached = self._clients.get(client_id)
-        now = monotonic()
-        if cached is not None and cached[0] > now:
+        if cached is not None and cached[0] == generation:
             return cached[1]
         query = select(OidcClient).where(
             OidcClient.client_id == client_id, OidcClient.is_enabled.is_(True)
@@ -86,13 +86,23 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             self.deps.session.expunge(client)
         if len(self._clients) > _CLIENT_CACHE_LIMIT:
             self._clients.clear()  # unknown ids must not grow the cache without bound
-        self._clients[client_id] = (now + CLIENT_CACHE_SECONDS, client)
+        self._clients[client_id] = (generation, client)
         return client
 
-    def forget_clients(self) -> None:
-        """Drop this process's cached clients: the next request reads them again."""
-        self._clients.clear()
-        self._origins = (0.0, [])
+    def _client_generation(self) -> int:
+        """The stored client generation, read once per request (one row, by primary key).
+
+        Read before any client it tags, so a cached client is never older than its tag: a
+        request that overlaps a change at worst caches newer rows under the older number,
+        which the next request reads again."""
+        if not has_request_context():
+            # A command or worker job holds one app context (one `g`) for its whole life.
+            return client_generation(self.deps.session)
+        generation = g.get("oidc_client_generation")
+        if generation is None:
+            generation = client_generation(self.deps.session)
+            g.oidc_client_generation = generation
+        return cast(int, generation)
 
     def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
         """Authlib's client authentication; a failure is marked for the per-client-and-address
@@ -121,9 +131,9 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def client_origins(self) -> list[str]:
         """The enabled clients' origins (`registered_origins`), cached like the clients: every
         page's Content-Security-Policy names them."""
-        now = monotonic()
-        if self._origins[0] <= now:
-            self._origins = (now + CLIENT_CACHE_SECONDS, registered_origins(self.deps.session))
+        generation = self._client_generation()
+        if self._origins is None or self._origins[0] != generation:
+            self._origins = (generation, registered_origins(self.deps.session))
         return self._origins[1]
 
     def _generate_token(

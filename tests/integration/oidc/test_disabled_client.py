@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from idp.clock import FrozenClock
@@ -25,8 +24,9 @@ def _grades_tokens(client: FlaskClient) -> dict[str, Any]:
 
 
 @pytest.fixture
-def disable_grades(app: Flask, services: Services, clock: FrozenClock, tmp_path: Path) -> Any:
-    """Sync a copy of clients/ without grades.toml, as district IT would."""
+def disable_grades(services: Services, clock: FrozenClock, tmp_path: Path) -> Any:
+    """Sync a copy of clients/ without grades.toml, as district IT would (the app's cached
+    client is read again at its next request: test_client_changes_reach_every_process.py)."""
 
     def disable() -> None:
         folder = tmp_path / "clients"
@@ -35,7 +35,6 @@ def disable_grades(app: Flask, services: Services, clock: FrozenClock, tmp_path:
         known = frozenset(services.claims.supported_scopes())
         ClientRegistry(db.session, clock, known, env="test").sync(folder, SECRETS)
         db.session.commit()
-        app.extensions["idp.oidc"].forget_clients()  # as a new process would see it
 
     return disable
 
