@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -30,6 +31,19 @@ BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 BACKCHANNEL_TIMEOUT_SECONDS = 5
 
 
+def initiating_client(
+    client: OidcClient | None, id_token_claims: Mapping[str, Any] | None, sso: SsoSession
+) -> str | None:
+    """The app that asked for this RP-initiated logout, if it proved it: the client of an
+    `id_token_hint` issued in this very session (same `sid`). That app has ended its own
+    session already, so it gets no back-channel logout token for it (issue 21). Without such
+    a hint (a bare `client_id`, which anyone can write, or another session's ID token) nothing
+    shows the app asked, and every app is told, as the confirmation page promises."""
+    if client is None or id_token_claims is None or id_token_claims.get("sid") != sso.sid:
+        return None
+    return str(client.client_id)
+
+
 class LogoutService:
     """Ends SSO sessions and tells the apps they served (OIDC Back-Channel Logout 1.0)."""
 
@@ -41,17 +55,19 @@ class LogoutService:
         self._outbox = outbox
         self._audit = audit
 
-    def end_session(self, sso: SsoSession) -> list[str]:
+    def end_session(self, sso: SsoSession, initiator: str | None = None) -> list[str]:
         """Sign one browser session out everywhere it signed in; return the client ids.
 
         Its codes and tokens end with it: access tokens at once, refresh tokens unless they
-        were granted offline_access (README "Signing out")."""
+        were granted offline_access (README "Signing out"). Every app it signed in to gets a
+        back-channel logout token but the `initiator` (see `initiating_client`)."""
         self._sso.end(sso)
         self._deps.tokens.end_session_tokens(sso.id)
         account = self._deps.session.get(Account, sso.account_id)
         clients = self._sso.clients_of(sso)
         for client_id in clients:
-            self._enqueue(client_id, account, sso.sid)
+            if client_id != initiator:
+                self._enqueue(client_id, account, sso.sid)
         self._audit.record("oidc:session:ended", subject_id=sso.account_id, clients=len(clients))
         return clients
 

@@ -8,6 +8,7 @@ from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, g, render_template, request, session
 
 from idp.extensions import csrf, db
+from idp.oidc.logout import initiating_client
 from idp.web.deps import logout, oidc
 
 bp = Blueprint("logout", __name__)
@@ -30,7 +31,8 @@ def end_session() -> Any:
     if needs_confirmation:
         csrf.protect()  # the confirmation is a form of ours
     if g.get("sso") is not None:
-        logout().end_session(g.sso)
+        initiator = initiating_client(end_request.client, end_request.id_token_claims, g.sso)
+        logout().end_session(g.sso, initiator)
     db.session.commit()
     lang = session.get("lang")
     session.clear()

@@ -3,7 +3,8 @@ party (Grades) served on its registered port 5001, a standard client library (Au
 OAuth2Session + joserfc) and a browser (requests) that follows every redirect by hand.
 
 discovery -> code + PKCE -> ID token validation -> userinfo -> refresh -> revocation ->
-introspection -> RP-initiated logout -> back-channel logout delivered by `idp worker --once`.
+introspection -> RP-initiated logout (the app that asked is not told again) -> back-channel
+logout of a sign-out at the provider, delivered by `idp worker --once`.
 """
 
 from __future__ import annotations
@@ -188,7 +189,8 @@ def test_relying_party_signs_in_refreshes_and_logs_out_over_real_http(
     assert grades.revoke(refreshed["refresh_token"], "refresh_token").status_code == 200
     assert grades.introspect(refreshed["refresh_token"], "refresh_token") == {"active": False}
 
-    # RP-initiated logout -> post-logout URI with state; the back-channel is queued, not sent.
+    # RP-initiated logout -> post-logout URI with state. Grades asked with its ID token of
+    # this session and has ended its own: no back-channel logout token is queued for it.
     signed_out = browser.go(grades.end_session_url("xyz"))
     assert browser.path() == [
         ("GET", f"{host}/end-session", 302),
@@ -196,22 +198,9 @@ def test_relying_party_signs_in_refreshes_and_logs_out_over_real_http(
     ]
     assert signed_out.text == "Signed out of the app"
     assert grades.signed_out_states == ["xyz"]
+    assert _backchannel_messages() == []
+    assert _worker_once(app) == "provisioned 0, removed 0, sent 0, retried 0, dead 0"
     assert grades.logout_tokens == []
-
-    # The outbox worker delivers one logout token, which the RP validates.
-    assert _worker_once(app) == "provisioned 0, removed 0, sent 1, retried 0, dead 0"
-    (message,) = _backchannel_messages()
-    assert (message.status, message.attempts, message.recipient) == (
-        "sent",
-        1,
-        "http://127.0.0.1:5001/backchannel-logout",
-    )
-    assert grades.rejected_logout_tokens == []
-    (logout_token,) = grades.logout_tokens
-    assert logout_token["iss"] == provider
-    assert logout_token["aud"] == "grades"
-    assert logout_token["sub"] == sub
-    assert logout_token["sid"] == id_claims["sid"]
 
     # The browser's provider session is gone: a silent request says login_required.
     silent = browser.go(f"{rp_url}/login?prompt=none")
@@ -225,8 +214,32 @@ def test_relying_party_signs_in_refreshes_and_logs_out_over_real_http(
     assert grades.sign_in_errors == ["login_required"]
 
 
+def test_app_signed_out_at_the_provider_gets_a_logout_token_it_validates(
+    app: Flask, provider: str, grades: RelyingParty, browser: Browser, guardian: Account
+) -> None:
+    _sign_in(browser, f"{grades.base_url}/login")
+    sid = grades.id_claims["sid"]
+    browser.submit(browser.go(f"{provider}/"), {})  # "Sign out" on the provider's home page
+
+    output = _worker_once(app)
+
+    (message,) = _backchannel_messages()
+    assert output == "provisioned 0, removed 0, sent 1, retried 0, dead 0"
+    assert (message.status, message.attempts, message.recipient) == (
+        "sent",
+        1,
+        "http://127.0.0.1:5001/backchannel-logout",
+    )
+    assert grades.rejected_logout_tokens == []
+    (logout_token,) = grades.logout_tokens
+    assert logout_token["iss"] == provider
+    assert logout_token["aud"] == "grades"
+    assert logout_token["sub"] == guardian.sub
+    assert logout_token["sid"] == sid
+
+
 def test_backchannel_to_an_app_that_is_down_stays_pending_and_does_not_block_logout(
-    app: Flask, provider: str, browser: Browser, clock: FrozenClock
+    app: Flask, provider: str, grades: RelyingParty, browser: Browser, clock: FrozenClock
 ) -> None:
     assert not is_listening(ATTENDANCE_PORT), f"something listens on {ATTENDANCE_PORT}"
     down = f"http://127.0.0.1:{ATTENDANCE_PORT}"
@@ -237,14 +250,21 @@ def test_backchannel_to_an_app_that_is_down_stays_pending_and_does_not_block_log
     pending = new_login()
     _sign_in(browser, attendance.authorization_url(pending), stop_at=down)
     attendance.finish_sign_in(str(browser.hops[-1].location), pending)
+    browser.go(f"{grades.base_url}/login")  # single sign-on: Grades too, no password
 
-    response = browser.go(attendance.end_session_url("bye"), stop_at=down)
-    queued = [(m.status, m.attempts) for m in _backchannel_messages()]
+    # Grades asks for the logout; Attendance, down, must be told over the back channel.
+    response = browser.go(grades.end_session_url("bye"))
+    queued = [(m.context["client_id"], m.status, m.attempts) for m in _backchannel_messages()]
     output = _worker_once(app)
 
-    assert response.status_code == 302
-    assert response.headers["Location"] == f"{down}/?state=bye"
-    assert queued == [("pending", 0)]  # the logout answered without trying to deliver
+    assert browser.path() == [
+        ("GET", f"{urlsplit(provider).netloc}/end-session", 302),
+        ("GET", "127.0.0.1:5001/", 200),
+    ]
+    assert response.text == "Signed out of the app"
+    assert grades.signed_out_states == ["bye"]
+    # The logout answered without trying to deliver.
+    assert queued == [("attendance", "pending", 0)]
     assert output == "provisioned 0, removed 0, sent 0, retried 1, dead 0"
     (message,) = _backchannel_messages()
     assert message.recipient == f"{down}/backchannel-logout"

@@ -24,6 +24,7 @@ from tests.integration.oidc.conftest import (
     get_code,
     new_pkce,
     redirect_query,
+    sign_in,
 )
 
 
@@ -86,30 +87,88 @@ def test_confirmation_without_csrf_token_signs_nobody_out(signed_in: FlaskClient
     assert db.session.execute(select(SsoSession.ended_at)).scalar_one() is None
 
 
-def test_logout_enqueues_one_backchannel_message_per_app_used(
+def _use_attendance(client: FlaskClient) -> None:
+    """The signed-in browser's session signs in to a second app."""
+    params = authorize_params(
+        new_pkce(), client_id="attendance", redirect_uri="http://127.0.0.1:5002/callback"
+    )
+    client.get("/authorize?" + urlencode(params))
+
+
+def _told_apps() -> list[str]:
+    """The apps a back-channel logout token is queued for, for the latest session."""
+    sid = db.session.execute(select(SsoSession.sid).order_by(SsoSession.id.desc())).first()
+    messages = db.session.execute(select(OutboxMessage)).scalars()
+    return sorted(m.context["client_id"] for m in messages if sid and m.context["sid"] == sid[0])
+
+
+def _sign_out(client: FlaskClient) -> None:
+    """Sign out at the provider's own page."""
+    token = csrf_token(client.get("/").get_data(as_text=True))
+    assert client.post("/sign-out", data={"csrf_token": token}).status_code == 302
+
+
+def test_sign_out_at_the_provider_enqueues_one_backchannel_message_per_app_used(
     signed_in: FlaskClient, guardian: Account
 ) -> None:
     _id_token(signed_in)
-    signed_in.get(
-        "/authorize?"
-        + urlencode(
-            authorize_params(
-                new_pkce(), client_id="attendance", redirect_uri="http://127.0.0.1:5002/callback"
-            )
-        )
-    )
-    hint = _id_token(signed_in)
+    _use_attendance(signed_in)
+    _id_token(signed_in)
 
-    signed_in.get("/end-session?" + urlencode({"id_token_hint": hint}))
+    _sign_out(signed_in)
 
     messages = db.session.execute(select(OutboxMessage)).scalars().all()
     sid = db.session.execute(select(SsoSession.sid)).scalar_one()
-    assert sorted(message.context["client_id"] for message in messages) == [
-        "attendance",
-        "grades",
-    ]
+    assert _told_apps() == ["attendance", "grades"]
     assert {message.context["sid"] for message in messages} == {sid}
     assert {message.context["sub"] for message in messages} == {guardian.sub}
+
+
+@pytest.mark.parametrize("named", [{}, {"client_id": "grades"}], ids=["hint", "hint+client_id"])
+def test_rp_initiated_logout_tells_every_app_but_the_one_that_asked(
+    signed_in: FlaskClient, guardian: Account, named: dict[str, str]
+) -> None:
+    _use_attendance(signed_in)
+    hint = _id_token(signed_in)  # Grades's ID token of this session
+
+    signed_in.get("/end-session?" + urlencode({"id_token_hint": hint, **named}))
+
+    (message,) = db.session.execute(select(OutboxMessage)).scalars().all()
+    sid = db.session.execute(select(SsoSession.sid)).scalar_one()
+    assert (message.context["client_id"], message.context["sid"]) == ("attendance", sid)
+    assert message.context["sub"] == guardian.sub
+
+
+def test_logout_naming_an_app_without_its_id_token_tells_every_app(
+    signed_in: FlaskClient,
+) -> None:
+    _use_attendance(signed_in)
+    _id_token(signed_in)
+    query = "?" + urlencode({"client_id": "grades"})
+    page = signed_in.get("/end-session" + query)
+    token = csrf_token(page.get_data(as_text=True))
+
+    signed_in.post("/end-session" + query, data={"csrf_token": token, "confirm": "yes"})
+
+    # Anyone can write client_id=grades: nothing shows Grades asked, so it is told too.
+    assert "Sign out?" in page.get_data(as_text=True)
+    assert _told_apps() == ["attendance", "grades"]
+
+
+def test_logout_with_an_id_token_of_an_earlier_session_tells_every_app(
+    signed_in: FlaskClient,
+) -> None:
+    earlier_hint = _id_token(signed_in)
+    _sign_out(signed_in)
+    sign_in(signed_in)
+    _use_attendance(signed_in)
+    _id_token(signed_in)
+
+    signed_in.get("/end-session?" + urlencode({"id_token_hint": earlier_hint}))
+
+    # The hint is this account's (no confirmation), but Grades's session of the earlier
+    # sign-in is not this one: it may still hold one of this session, and is told.
+    assert _told_apps() == ["attendance", "grades"]
 
 
 def test_logout_token_is_a_signed_backchannel_token(app: Flask, signed_in: FlaskClient) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from idp.cli import main
 from idp.clock import FrozenClock
 from idp.extensions import db
+from idp.notifications.models import OutboxMessage
 from idp.oidc.keys import JWKS_CACHE_SECONDS
 from idp.oidc.logout import BACKCHANNEL_EVENT
 from idp.oidc.models import SsoSession
@@ -222,6 +223,13 @@ def test_signing_out_of_one_app_signs_the_other_out_through_the_provider(
 
     result = app.test_cli_runner().invoke(main, ["worker", "--once"])
 
+    db.session.expire_all()
+    told = db.session.execute(select(OutboxMessage)).scalars().all()
     assert result.exit_code == 0, result.output
-    assert "sent 2" in result.stdout  # one logout token per app the session served
+    assert "sent 1," in result.stdout
+    # Attendance asked for the logout and ended its own session: only Grades is told.
+    assert [(m.context["client_id"], m.context["sid"], m.status) for m in told] == [
+        ("grades", identity["sid"], "sent")
+    ]
     assert not _is_signed_in(browser, apps.grades)
+    assert not _is_signed_in(browser, apps.attendance)
