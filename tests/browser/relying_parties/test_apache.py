@@ -2,10 +2,10 @@
 
 Apache serves a protected page with the provider as its OpenID Provider, configured by the very
 files docs/connect-an-app.md gives district IT (docs/connect-an-app/apache/portal-app.conf and
-docs/connect-an-app/clients/*.toml), once for an RS256 client and once for an ES256 client.
-Debian's chromium signs in as a demo guardian, reads the claims the page is given (the flat
-`student_ids` included), forces a refresh, signs out from the app (RP-initiated logout), signs
-in again and is signed out of the app by the back-channel logout a restriction sends.
+docs/connect-an-app/clients/apache-app*.toml), once for an RS256 client and once for an ES256
+client. Debian's chromium signs in as a demo guardian, reads the claims the page is given (the
+flat `student_ids` included), forces a refresh, signs out from the app (RP-initiated logout),
+signs in again and is signed out of the app by the back-channel logout a restriction sends.
 """
 
 from __future__ import annotations
@@ -14,11 +14,8 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,32 +24,33 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from idp.accounts.models import Account
-from idp.cli import main
 from idp.clock import FrozenClock
-from idp.config import PROJECT_ROOT
-from idp.demo import DemoSummary, load_demo_district
+from idp.demo import DemoSummary
 from idp.demo.data import DEMO_PASSWORD
 from idp.extensions import db
-from idp.notifications.models import OutboxMessage
-from idp.oidc.clients import ClientRegistry
 from idp.oidc.models import OAuthToken
-from idp.roster.models import Person
 from idp.services import Services
-from tests.integration.oidc.live import is_listening
+from tests.browser.relying_parties.support import (
+    GUARDIAN,
+    GUIDE,
+    account,
+    backchannel_to,
+    missing,
+    register,
+    registered_name,
+    registration,
+    restrict,
+    wait_until_listening,
+    worker_once,
+)
 from tests.ports import free_port
 
-pytestmark = [pytest.mark.dev_server, pytest.mark.relying_party]
-
-GUIDE = PROJECT_ROOT / "docs" / "connect-an-app"
 HTTPD_CONF = Path(__file__).parent / "apache" / "httpd.conf"
 APACHE = os.environ.get("IDP_TEST_APACHE", "/usr/sbin/apache2")
 MOD_AUTH_OPENIDC = Path("/usr/lib/apache2/modules/mod_auth_openidc.so")
-# The port the guide's registrations name (next to `make run`); the test moves each to a free one.
+# The port each of the guide's registrations names (next to `make run`); moved to a free one.
 GUIDE_PORTS = {"apache-app": 8081, "apache-app-es256": 8082}
-GUARDIAN = "DemoParent1"
-STAFF = "DemoStaffHS1"
-START_SECONDS = 20
+SIGNED_IN = "Signed in through Portal IdP"
 
 
 @dataclass(frozen=True)
@@ -66,51 +64,25 @@ class ApacheApp:
 
     def log(self) -> str:
         """Apache's error log, for a failure message."""
+        if not self.error_log.exists():
+            return ""
         return self.error_log.read_text(encoding="utf-8", errors="replace")
-
-
-@pytest.fixture
-def clock(clock: FrozenClock) -> FrozenClock:
-    """Frozen at the real time: mod_auth_openidc checks iat and exp with its own wall clock."""
-    clock.set(datetime.now(UTC))  # noqa: TID251 - aligning the provider's clock with Apache's
-    return clock
-
-
-@pytest.fixture
-def demo(services: Services, clock: FrozenClock) -> DemoSummary:
-    """The demo district, as `idp demo load` leaves it."""
-    return load_demo_district(services, clock)
 
 
 def _require_apache() -> None:
     if shutil.which(APACHE) is None or not MOD_AUTH_OPENIDC.exists():
         packages = "apache2 libapache2-mod-auth-openidc"
-        message = f"{APACHE} or {MOD_AUTH_OPENIDC} missing: apt-get install {packages}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"{APACHE} or {MOD_AUTH_OPENIDC} missing: apt-get install {packages}")
 
 
-def _register(client_id: str, port: int, services: Services, clock: FrozenClock) -> str:
-    """Register the guide's client file, moved to `port`, as `idp clients sync` does; return
-    the client secret."""
-    directory = Path(tempfile.mkdtemp(prefix="apache-clients-"))
-    text = (GUIDE / "clients" / f"{client_id}.toml").read_text(encoding="utf-8")
-    (directory / f"{client_id}.toml").write_text(
-        text.replace(f"127.0.0.1:{GUIDE_PORTS[client_id]}", f"127.0.0.1:{port}"), encoding="utf-8"
-    )
-    secret_env = "IDP_CLIENT_SECRET_" + client_id.upper().replace("-", "_")
-    secret = f"test-only-{client_id}-secret-0123456789abcdef"
-    known = frozenset(services.claims.supported_scopes())
-    ClientRegistry(db.session, clock, known, env="test").sync(directory, {secret_env: secret})
-    services.keys.ensure_keys()
-    shutil.rmtree(directory)
-    return secret
-
-
-def _registered_name(client_id: str) -> str:
-    text = (GUIDE / "clients" / f"{client_id}.toml").read_text(encoding="utf-8")
-    return str(tomllib.loads(text)["name"])
+def _document_root() -> Path:
+    """A copy of the guide's pages that Apache's workers (www-data) can read: pytest's
+    tmp_path is private to root."""
+    folder = Path(tempfile.mkdtemp(prefix="apache-rp-"))
+    shutil.copytree(GUIDE / "apache" / "htdocs", folder / "htdocs")
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return folder
 
 
 @pytest.fixture(params=["apache-app", "apache-app-es256"], ids=["RS256", "ES256"])
@@ -121,14 +93,12 @@ def apache(
     _require_apache()
     client_id = str(request.param)
     port = free_port()
-    secret = _register(client_id, port, services, clock)
-    # Apache's workers run as www-data: the folder must be readable by them (pytest's tmp_path
-    # is private to root).
-    folder = Path(tempfile.mkdtemp(prefix="apache-rp-"))
-    folder.chmod(0o755)
-    shutil.copytree(GUIDE / "apache" / "htdocs", folder / "htdocs")
-    for path in folder.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
+    text = registration(client_id).replace(
+        f"127.0.0.1:{GUIDE_PORTS[client_id]}", f"127.0.0.1:{port}"
+    )
+    secret_env = "IDP_CLIENT_SECRET_" + client_id.upper().replace("-", "_")
+    secret = register(client_id, text, secret_env, services, clock)
+    folder = _document_root()
     url = f"http://127.0.0.1:{port}"
     environment = {
         **os.environ,
@@ -144,26 +114,15 @@ def apache(
         "PORTAL_APP_ID_TOKEN_ALG": "ES256" if client_id.endswith("es256") else "RS256",
         "PORTAL_APP_CRYPTO_PASSPHRASE": "test-only-apache-crypto-passphrase-0123456789",
     }
-    process = subprocess.Popen(
-        [APACHE, "-f", str(HTTPD_CONF), "-DFOREGROUND"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    app = ApacheApp(url, client_id, _registered_name(client_id), folder / "error.log")
+    app = ApacheApp(url, client_id, registered_name(client_id), folder / "error.log")
+    process = subprocess.Popen([APACHE, "-f", str(HTTPD_CONF), "-DFOREGROUND"], env=environment)
     try:
-        deadline = time.monotonic() + START_SECONDS
-        while not is_listening(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"Apache did not start: {output}")
-            time.sleep(0.1)
+        wait_until_listening(process, port, app.log)
         yield app
     finally:
         process.terminate()
         process.wait(timeout=20)
-        if app.error_log.exists():
-            print(app.log())
+        print(f"Apache error log:\n{app.log()}")
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -174,29 +133,7 @@ def _sign_in(page: Page, app: ApacheApp) -> None:
     page.get_by_label("Username").fill(GUARDIAN)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Signed in through Portal IdP")).to_be_visible()
-
-
-def _account(username: str) -> Account:
-    db.session.expire_all()
-    return db.session.execute(select(Account).where(Account.username == username)).scalar_one()
-
-
-def _visible_student_ids(services: Services) -> list[str]:
-    claims = services.claims.user_info(_account(GUARDIAN), "openid students")
-    return [student["id"] for student in claims["students"]]
-
-
-def _worker_once(app: Flask) -> str:
-    result = app.test_cli_runner().invoke(main, ["worker", "--once"])
-    assert result.exit_code == 0, result.output
-    return result.stdout.strip()
-
-
-def _backchannel_to(client_id: str) -> list[OutboxMessage]:
-    db.session.expire_all()
-    query = select(OutboxMessage).where(OutboxMessage.template == "backchannel_logout")
-    return [m for m in db.session.execute(query).scalars() if m.context["client_id"] == client_id]
+    expect(page.get_by_role("heading", name=SIGNED_IN)).to_be_visible()
 
 
 def _refresh_tokens(client_id: str) -> list[OAuthToken]:
@@ -210,13 +147,14 @@ def _refresh_tokens(client_id: str) -> list[OAuthToken]:
 def test_apache_signs_in_refreshes_and_is_signed_out_by_the_provider(
     page: Page, app: Flask, apache: ApacheApp, services: Services, demo: DemoSummary
 ) -> None:
-    ids = _visible_student_ids(services)
+    claims = services.claims.user_info(account(), "openid students")
+    ids = [student["id"] for student in claims["students"]]
     assert len(ids) == 3, ids
 
     # Sign-in: code + PKCE; mod_auth_openidc checks signature, iss, aud, nonce, at_hash.
     _sign_in(page, apache)
     expect(page.locator("#user")).to_have_text(GUARDIAN)
-    expect(page.locator("#sub")).to_have_text(_account(GUARDIAN).sub)
+    expect(page.locator("#sub")).to_have_text(account().sub)
     expect(page.locator("#student-ids")).to_have_text(",".join(ids))
 
     # A forced refresh: the refresh token rotates and the page gets a new access token.
@@ -224,7 +162,7 @@ def test_apache_signs_in_refreshes_and_is_signed_out_by_the_provider(
     assert token
     back = quote(f"{apache.url}/protected/", safe="")
     page.goto(f"{apache.url}/protected/redirect_uri?refresh={back}&access_token={token}")
-    expect(page.get_by_role("heading", name="Signed in through Portal IdP")).to_be_visible()
+    expect(page.get_by_role("heading", name=SIGNED_IN)).to_be_visible()
     assert page.locator("#access-token").text_content() not in ("", token)
     refresh_tokens = _refresh_tokens(apache.client_id)
     assert len(refresh_tokens) == 2
@@ -235,22 +173,18 @@ def test_apache_signs_in_refreshes_and_is_signed_out_by_the_provider(
     expect(page.get_by_role("heading", name="You are signed out")).to_be_visible()
     assert page.url == f"{apache.url}/signed-out.html"  # the app's page, after the provider's
     # The app ended its own session: it is not told again over the back channel.
-    assert _backchannel_to(apache.client_id) == []
+    assert backchannel_to(apache.client_id) == []
     page.goto(f"{apache.url}/protected/")
     expect(page.get_by_label("Username")).to_be_visible()  # signed out at the provider too
 
     # Back-channel logout: a restriction ends the guardian's access to one child everywhere.
     _sign_in(page, apache)
     restricted = ids[0]
-    guardian = db.session.execute(
-        select(Person.sis_person_id)
-        .join(Account, Account.person_id == Person.id)
-        .where(Account.username == GUARDIAN)
-    ).scalar_one()
-    services.restrictions.restrict(guardian, restricted, STAFF, "Court order 2026-114")
-    report = _worker_once(app)
-    [message] = _backchannel_to(apache.client_id)
+    restrict(services, restricted)
+    report = worker_once(app)
+    [message] = backchannel_to(apache.client_id)
     assert message.status == "sent", (report, message.last_error, apache.log())
+    assert message.attempts == 1  # delivered the first time: Apache is not kept waiting
     page.goto(f"{apache.url}/protected/")
     expect(page.get_by_label("Username")).to_be_visible()
 

@@ -17,50 +17,46 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-import time
-import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
 from joserfc import jwt
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from idp.accounts.models import Account
-from idp.cli import main
 from idp.clock import FrozenClock
-from idp.config import PROJECT_ROOT
-from idp.demo import DemoSummary, load_demo_district
+from idp.demo import DemoSummary
 from idp.demo.data import DEMO_PASSWORD
 from idp.extensions import db
-from idp.notifications.models import OutboxMessage
-from idp.oidc.clients import ClientRegistry
 from idp.oidc.logout import BACKCHANNEL_EVENT
-from idp.roster.models import Person
 from idp.services import Services
-from tests.integration.oidc.live import is_listening
+from tests.browser.relying_parties.support import (
+    GUARDIAN,
+    GUIDE,
+    account,
+    backchannel_to,
+    guardian,
+    missing,
+    register,
+    registered_name,
+    registration,
+    restrict,
+    wait_until_listening,
+    worker_once,
+)
 from tests.ports import free_port
 
-pytestmark = [pytest.mark.dev_server, pytest.mark.relying_party]
-
-GUIDE = PROJECT_ROOT / "docs" / "connect-an-app"
 CLIENT_ID = "node-app"
 # The port the guide's registration names (next to `make run`); the test moves it to a free one.
 GUIDE_PORT = 8083
 NODE_MAJOR = 20  # openid-client 6 needs Node.js 20 or newer
-GUARDIAN = "DemoParent1"
-STAFF = "DemoStaffHS1"
 NPM_SECONDS = 300
-START_SECONDS = 20
 SIGNED_IN = "Signed in through Portal IdP"
 SIGNED_OUT = "You are signed out."
 # Written into the guardian's name: the app must show it as text, not as markup.
@@ -79,21 +75,15 @@ class NodeApp:
         return self.output.read_text(encoding="utf-8", errors="replace")
 
 
-def _missing(message: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def _require_node() -> None:
     if shutil.which("node") is None or shutil.which("npm") is None:
-        _missing(f"node or npm missing: install Node.js {NODE_MAJOR} or newer")
+        missing(f"node or npm missing: install Node.js {NODE_MAJOR} or newer")
     version = subprocess.run(
         ["node", "--version"], capture_output=True, text=True, check=True
     ).stdout.strip()
     match = re.match(r"v(\d+)\.", version)
     if match is None or int(match.group(1)) < NODE_MAJOR:
-        _missing(f"node {version} is too old: openid-client needs Node.js {NODE_MAJOR} or newer")
+        missing(f"node {version} is too old: openid-client needs Node.js {NODE_MAJOR} or newer")
 
 
 @pytest.fixture(scope="session")
@@ -115,36 +105,13 @@ def node_app_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture
-def clock(clock: FrozenClock) -> FrozenClock:
-    """Frozen at the real time: openid-client and jose check iat and exp with their own clock."""
-    clock.set(datetime.now(UTC))  # noqa: TID251 - aligning the provider's clock with Node's
-    return clock
-
-
-@pytest.fixture
-def demo(services: Services, clock: FrozenClock) -> DemoSummary:
-    """The demo district, as `idp demo load` leaves it."""
-    return load_demo_district(services, clock)
-
-
 def _register(port: int, alg: str, services: Services, clock: FrozenClock) -> str:
-    """Register the guide's client file, moved to `port` and `alg`, as `idp clients sync` does;
-    return the client secret."""
-    directory = Path(tempfile.mkdtemp(prefix="node-clients-"))
-    text = (GUIDE / "clients" / f"{CLIENT_ID}.toml").read_text(encoding="utf-8")
-    text = text.replace(f"127.0.0.1:{GUIDE_PORT}", f"127.0.0.1:{port}")
+    """Register the guide's client file, moved to `port` and `alg`; return the client secret."""
+    text = registration(CLIENT_ID).replace(f"127.0.0.1:{GUIDE_PORT}", f"127.0.0.1:{port}")
     text = text.replace(
         'id_token_signed_response_alg = "RS256"', f'id_token_signed_response_alg = "{alg}"'
     )
-    (directory / f"{CLIENT_ID}.toml").write_text(text, encoding="utf-8")
-    secret = "test-only-node-app-secret-0123456789abcdef"
-    known = frozenset(services.claims.supported_scopes())
-    registry = ClientRegistry(cast(Session, db.session), clock, known, env="test")
-    registry.sync(directory, {"IDP_CLIENT_SECRET_NODE_APP": secret})
-    services.keys.ensure_keys()
-    shutil.rmtree(directory)
-    return secret
+    return register(CLIENT_ID, text, "IDP_CLIENT_SECRET_NODE_APP", services, clock)
 
 
 @pytest.fixture(params=["RS256", "ES256"])
@@ -178,11 +145,7 @@ def node_app(
         )
     app = NodeApp(url, output)
     try:
-        deadline = time.monotonic() + START_SECONDS
-        while not is_listening(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"node app.mjs did not start:\n{app.log()}")
-            time.sleep(0.1)
+        wait_until_listening(process, port, app.log)
         yield app
     finally:
         process.terminate()
@@ -191,14 +154,9 @@ def node_app(
         shutil.rmtree(output.parent, ignore_errors=True)
 
 
-def _registered_name() -> str:
-    text = (GUIDE / "clients" / f"{CLIENT_ID}.toml").read_text(encoding="utf-8")
-    return str(tomllib.loads(text)["name"])
-
-
 def _sign_in(page: Page, app: NodeApp) -> None:
     """From the provider's sign-in form, sign in as the demo guardian; land on the app."""
-    expect(page.get_by_text(f"Sign in to continue to {_registered_name()}")).to_be_visible()
+    expect(page.get_by_text(f"Sign in to continue to {registered_name(CLIENT_ID)}")).to_be_visible()
     page.get_by_label("Username").fill(GUARDIAN)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -206,36 +164,13 @@ def _sign_in(page: Page, app: NodeApp) -> None:
     assert page.url == f"{app.url}/"
 
 
-def _guardian() -> Person:
-    query = select(Person).join(Account, Account.person_id == Person.id)
-    return db.session.execute(query.where(Account.username == GUARDIAN)).scalar_one()
-
-
-def _account(username: str) -> Account:
-    db.session.expire_all()
-    return db.session.execute(select(Account).where(Account.username == username)).scalar_one()
-
-
-def _worker_once(app: Flask) -> str:
-    result = app.test_cli_runner().invoke(main, ["worker", "--once"])
-    assert result.exit_code == 0, result.output
-    return result.stdout.strip()
-
-
-def _backchannel_to(client_id: str) -> list[OutboxMessage]:
-    db.session.expire_all()
-    query = select(OutboxMessage).where(OutboxMessage.template == "backchannel_logout")
-    return [m for m in db.session.execute(query).scalars() if m.context["client_id"] == client_id]
-
-
 def _restrict_and_deliver(app: Flask, services: Services, student_id: str, node: NodeApp) -> None:
     """Restrict the guardian's relationship with one child, run the outbox worker once; the
     back-channel logout token it sends reaches the app and is accepted (200)."""
-    before = {message.id for message in _backchannel_to(CLIENT_ID)}
-    guardian = _guardian().sis_person_id
-    services.restrictions.restrict(guardian, student_id, STAFF, "Court order 2026-114")
-    report = _worker_once(app)
-    messages = _backchannel_to(CLIENT_ID)
+    before = {message.id for message in backchannel_to(CLIENT_ID)}
+    restrict(services, student_id)
+    report = worker_once(app)
+    messages = backchannel_to(CLIENT_ID)
     [message] = [message for message in messages if message.id not in before]
     assert message.status == "sent", (report, message.last_error, node.log())
     # An earlier sign-out's token (for a session the app already ended) is accepted too.
@@ -245,9 +180,9 @@ def _restrict_and_deliver(app: Flask, services: Services, student_id: str, node:
 def test_node_app_signs_in_and_is_signed_out_by_the_app_and_by_the_provider(
     page: Page, app: Flask, server: str, node_app: NodeApp, services: Services, demo: DemoSummary
 ) -> None:
-    _guardian().family_name = MARKUP
+    guardian().family_name = MARKUP
     db.session.commit()
-    claims = services.claims.user_info(_account(GUARDIAN), "openid profile students")
+    claims = services.claims.user_info(account(GUARDIAN), "openid profile students")
     assert MARKUP in claims["name"]
     ids = [student["id"] for student in claims["students"]]
     assert len(ids) == 3, ids
@@ -260,7 +195,7 @@ def test_node_app_signs_in_and_is_signed_out_by_the_app_and_by_the_provider(
     _sign_in(page, node_app)
     expect(page.locator("#user")).to_have_text(GUARDIAN)
     expect(page.locator("#name")).to_have_text(claims["name"])  # escaped: MARKUP as text
-    expect(page.locator("#sub")).to_have_text(_account(GUARDIAN).sub)
+    expect(page.locator("#sub")).to_have_text(account(GUARDIAN).sub)
     expect(page.locator("#student-ids li")).to_have_text(ids)
     expect(page.locator("#student-ids-note")).to_have_count(0)  # the flat claim, no fallback
 
