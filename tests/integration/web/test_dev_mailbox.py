@@ -53,7 +53,7 @@ def dev_client(client_in: Callable[[str], FlaskClient]) -> FlaskClient:
 
 def _send_username_reminder(settings: Settings, clock: FrozenClock) -> None:
     mailer = build_mailer(settings, clock, {})
-    mailer(
+    delivery = mailer(
         OutboxMessage(
             id=1,
             template="username_reminder",
@@ -62,6 +62,8 @@ def _send_username_reminder(settings: Settings, clock: FrozenClock) -> None:
             context={"display_name": "Maria", "username": "maria.g", "sign_in_url": SIGN_IN_URL},
         )
     )
+    assert delivery is not None
+    delivery()  # the mailer builds the email; its Delivery writes it to the mailbox
 
 
 def _message_url(index_page: str) -> str:
