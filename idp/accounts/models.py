@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, validates
 
-from idp.accounts.rules import email_key
+from idp.accounts.rules import AccountState as AccountState  # re-exported: kept with its rules
+from idp.accounts.rules import can_receive_tokens, email_key
 from idp.extensions import db
 from idp.sqltypes import JsonDocument, UtcDateTime
 
@@ -21,18 +22,6 @@ class AccountKind(StrEnum):
     GUARDIAN = "guardian"
     STUDENT = "student"
     STAFF = "staff"
-
-
-class AccountState(StrEnum):
-    """DESIGN.md section 4."""
-
-    PENDING_EMAIL = "pending_email"
-    PROVISIONING = "provisioning"
-    ACTIVE = "active"
-    DISABLED = "disabled"
-    DELETED = "deleted"
-    CANCELLED = "cancelled"
-    REMOVED = "removed"
 
 
 LOCALES = ("en", "es", "vi", "ar", "so")
@@ -116,8 +105,8 @@ class Account(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def is_active(self) -> bool:
-        """True when the account may sign in."""
-        return self.state == AccountState.ACTIVE
+        """True when the account may sign in (rules.can_receive_tokens)."""
+        return can_receive_tokens(self.state)
 
 
 class ReservedUsername(db.Model):  # type: ignore[name-defined,misc]

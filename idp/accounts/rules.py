@@ -1,10 +1,39 @@
-"""Pure account rules: username and email shape, fresh subject identifiers."""
+"""Account rules, each written once: as a pure function and, where a statement needs it, as
+the SQL expression that statement is built from (username and email shape, which accounts may
+receive tokens, fresh subject identifiers)."""
 
 from __future__ import annotations
 
 import re
 import secrets
 import unicodedata
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, SQLColumnExpression
+
+
+class AccountState(StrEnum):
+    """DESIGN.md section 4. Lockout is a separate, temporary flag (credentials), not a state."""
+
+    PENDING_EMAIL = "pending_email"
+    PROVISIONING = "provisioning"
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    DELETED = "deleted"
+    CANCELLED = "cancelled"
+    REMOVED = "removed"
+
+
+def can_receive_tokens(state: str | None) -> bool:
+    """True when an account in `state` may sign in to apps and receive or use tokens: an
+    active one only (DESIGN.md 4). None: no account."""
+    return state == AccountState.ACTIVE
+
+
+def can_receive_tokens_sql(state: SQLColumnExpression[str]) -> ColumnElement[bool]:
+    """can_receive_tokens in SQL, over an account's `state` column."""
+    return state == AccountState.ACTIVE
+
 
 _USERNAME = re.compile(r"[A-Za-z0-9]+")
 # Deliberately loose: one @, something on each side, a dot in the domain, no spaces.

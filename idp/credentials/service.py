@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountState
+from idp.accounts.rules import can_receive_tokens
 from idp.accounts.service import AccountService
 from idp.audit.service import AuditLog
 from idp.bridge.errors import UpgradeRequiredError
@@ -124,7 +125,7 @@ class SignInService:
     def _refuse_inactive(self, account: Account) -> None:
         """Only reached with the right password, so the state is not an enumeration leak."""
         state = account.state
-        if state == AccountState.ACTIVE:
+        if can_receive_tokens(state):
             return
         self._audit.record("credentials:sign_in:refused", subject_id=account.id, state=state)
         self._session.commit()

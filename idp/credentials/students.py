@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from idp.accounts.errors import PersonAlreadyHasAccountError
 from idp.accounts.models import LOCALES, RELEASED_STATES, Account, AccountKind, AccountState
+from idp.accounts.rules import can_receive_tokens
 from idp.accounts.service import AccountService, NewAccount
 from idp.audit.models import AuditEvent
 from idp.audit.service import AuditLog
@@ -243,7 +244,7 @@ class StudentSignInService:
         raise StudentSchoolNotOpenError
 
     def _refuse_inactive(self, account: Account) -> None:
-        if account.state == AccountState.ACTIVE:
+        if can_receive_tokens(account.state):
             return
         self._audit.record(
             "credentials:student_sign_in:refused", subject_id=account.id, state=account.state

@@ -13,7 +13,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
 from sqlalchemy.orm import Session
 
-from idp.accounts.models import AccountState
+from idp.accounts.rules import can_receive_tokens
 from idp.clock import Clock
 from idp.oidc.claims import ClaimsAccount, ClaimsService
 from idp.oidc.keys import SigningKeyService
@@ -188,7 +188,7 @@ class PortalCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
         of the code's SSO session, read in the same statement, for the ID token."""
         code = authorization_code
         owner = self.deps.tokens.owner(code.account_id, code.sso_session_id)
-        if owner is None or owner.account.state != AccountState.ACTIVE:
+        if owner is None or not can_receive_tokens(owner.account.state):
             return None
         code.sid = owner.sid
         return owner.account
@@ -225,7 +225,7 @@ class RotatingRefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         owner = None
         if refresh_token.account_id is not None:
             owner = tokens.owner(refresh_token.account_id, refresh_token.sso_session_id)
-        if owner is None or owner.account.state != AccountState.ACTIVE:
+        if owner is None or not can_receive_tokens(owner.account.state):
             raise InvalidGrantError("The account can no longer sign in.")
         now = self.deps.clock.now()
         last = owner.last_activity_at

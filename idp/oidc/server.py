@@ -20,7 +20,8 @@ from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import Response, g, has_request_context
 from sqlalchemy import Row, select
 
-from idp.accounts.models import Account, AccountState
+from idp.accounts.models import Account
+from idp.accounts.rules import can_receive_tokens
 from idp.oidc.clients import client_generation, registered_origins
 from idp.oidc.grants import (
     CONFIDENTIAL_AND_PUBLIC,
@@ -267,7 +268,7 @@ class _BearerValidator(BearerTokenValidator):  # type: ignore[misc]
 
     def authenticate_token(self, token_string: str) -> AccessGrant | None:
         token = self._deps.tokens.find_access(token_string)
-        if token is None or token.owner is None or token.owner.state != AccountState.ACTIVE:
+        if token is None or token.owner is None or not can_receive_tokens(token.owner.state):
             return None  # no account (client_credentials) or access ended
         token.client = self._server.query_client(token.client_id)
         if token.client is None:
@@ -355,7 +356,7 @@ class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         row = deps.tokens.find_for_introspection(token_string)
         if row is None or row.revoked_at is not None:
             return None
-        if row.account_id is not None and row.account_state != AccountState.ACTIVE:
+        if row.account_id is not None and not can_receive_tokens(row.account_state):
             return None
         if not row.client_is_enabled:
             return None  # a disabled client's tokens are inactive everywhere

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountKind
+from idp.accounts.rules import can_receive_tokens_sql
 from idp.roster.models import Enrollment
 from idp.staff.models import StaffAssignment
 
@@ -19,9 +20,10 @@ def authorized_staff(session: Session, username: str, student_ids: Iterable[int]
         select(Account).where(
             func.lower(Account.username) == username.strip().lower(),
             Account.kind == AccountKind.STAFF,
+            can_receive_tokens_sql(Account.state),
         )
     ).scalar_one_or_none()
-    if staff is None or not staff.is_active:
+    if staff is None:
         return None
     schools = select(Enrollment.school_id).where(
         Enrollment.person_id.in_(list(student_ids)), Enrollment.is_active.is_(True)
