@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, validates
 
 from idp.accounts.rules import AccountState as AccountState  # re-exported: kept with its rules
-from idp.accounts.rules import can_receive_tokens, email_key
+from idp.accounts.rules import can_receive_tokens, email_key, username_key
 from idp.extensions import db
 from idp.sqltypes import JsonDocument, UtcDateTime
 
@@ -120,5 +120,5 @@ class ReservedUsername(db.Model):  # type: ignore[name-defined,misc]
 
 
 def username_digest(username: str) -> str:
-    """The reserved-username key: SHA-256 of the lower-case, stripped username."""
-    return hashlib.sha256(username.strip().lower().encode()).hexdigest()
+    """The reserved-username key: SHA-256 of the username's look-up key (rules.username_key)."""
+    return hashlib.sha256(username_key(username).encode()).hexdigest()

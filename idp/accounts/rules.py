@@ -1,6 +1,6 @@
 """Account rules, each written once: as a pure function and, where a statement needs it, as
 the SQL expression that statement is built from (username and email shape, which accounts may
-receive tokens, fresh subject identifiers)."""
+receive tokens, how a username is looked up, fresh subject identifiers)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import re
 import secrets
 import unicodedata
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression
+from sqlalchemy import ColumnElement, SQLColumnExpression, func
 
 
 class AccountState(StrEnum):
@@ -33,6 +34,21 @@ def can_receive_tokens(state: str | None) -> bool:
 def can_receive_tokens_sql(state: SQLColumnExpression[str]) -> ColumnElement[bool]:
     """can_receive_tokens in SQL, over an account's `state` column."""
     return state == AccountState.ACTIVE
+
+
+def username_key(username: str) -> str:
+    """What a username look-up compares: trimmed, lower case. Usernames are ASCII letters and
+    digits (the username_format constraints), where lower() is the same on every database."""
+    return username.strip().lower()
+
+
+def username_matches_sql(
+    username: SQLColumnExpression[str | None], key: Any
+) -> ColumnElement[bool]:
+    """SQL: the stored `username` is the one whose username_key is `key` (a value or a bound
+    parameter). lower(username) is the unique index uq_account_username_lower: an index look-up."""
+    matches: ColumnElement[bool] = func.lower(username) == key
+    return matches
 
 
 _USERNAME = re.compile(r"[A-Za-z0-9]+")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -79,7 +79,9 @@ class Preferences:
 
 
 # Built once: every sign-in and registration looks the username up.
-_BY_USERNAME = select(Account).where(func.lower(Account.username) == bindparam("username"))
+_BY_USERNAME = select(Account).where(
+    rules.username_matches_sql(Account.username, bindparam("username"))
+)
 # Every sign-in and (at most hourly) refresh records activity: inactivity rules count from it.
 TOUCH_ACTIVITY = (
     update(Account)
@@ -140,7 +142,7 @@ class AccountService:
 
     def find_by_username(self, username: str) -> Account | None:
         """The account holding this username, compared without case."""
-        params = {"username": username.strip().lower()}
+        params = {"username": rules.username_key(username)}
         return self._session.execute(_BY_USERNAME, params).scalar_one_or_none()
 
     def is_username_taken(self, username: str) -> bool:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NoReturn, Protocol
 
-from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy import bindparam, literal_column, select
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountState
-from idp.accounts.rules import can_receive_tokens
+from idp.accounts.rules import can_receive_tokens, username_key, username_matches_sql
 from idp.accounts.service import AccountService
 from idp.audit.service import AuditLog
 from idp.bridge.errors import UpgradeRequiredError
@@ -38,7 +38,7 @@ _ONE_ROW = select(literal_column("1").label("one")).subquery()
 _SIGN_IN_LOOKUP = (
     select(Account, SignInThrottle.name_digest, SignInThrottle.locked_until)
     .select_from(_ONE_ROW)
-    .outerjoin(Account, func.lower(Account.username) == bindparam("username"))
+    .outerjoin(Account, username_matches_sql(Account.username, bindparam("username")))
     .outerjoin(SignInThrottle, SignInThrottle.name_digest == bindparam("name_digest"))
     .options(WITH_HAS_SECURITY_ANSWERS)
 )
@@ -99,7 +99,7 @@ class SignInService:
         committed here): the sign-in page commits it with the sessions it starts, in one go."""
         now = self._clock.now()
         params = {
-            "username": login_name.strip().lower(),
+            "username": username_key(login_name),
             "name_digest": self._throttle.digest(login_name),
         }
         found = self._session.execute(_SIGN_IN_LOOKUP, params).one()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountKind
-from idp.accounts.rules import can_receive_tokens_sql
+from idp.accounts.rules import can_receive_tokens_sql, username_key, username_matches_sql
 from idp.roster.models import Enrollment
 from idp.staff.models import StaffAssignment
 
@@ -18,7 +18,7 @@ def authorized_staff(session: Session, username: str, student_ids: Iterable[int]
     one of the students is enrolled; None otherwise (unknown, inactive or another school)."""
     staff = session.execute(
         select(Account).where(
-            func.lower(Account.username) == username.strip().lower(),
+            username_matches_sql(Account.username, username_key(username)),
             Account.kind == AccountKind.STAFF,
             can_receive_tokens_sql(Account.state),
         )

@@ -10,7 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from idp.accounts.models import Account, AccountKind, AccountState
-from idp.accounts.rules import can_receive_tokens, can_receive_tokens_sql
+from idp.accounts.rules import (
+    can_receive_tokens,
+    can_receive_tokens_sql,
+    username_key,
+    username_matches_sql,
+)
 from idp.clock import FrozenClock
 from idp.extensions import db
 
@@ -27,6 +32,19 @@ CAN_RECEIVE_TOKENS = {
     AccountState.CANCELLED: False,
     AccountState.REMOVED: False,
 }
+
+# (stored username, as typed, same account?)
+USERNAMES = [
+    ("ParentUser1", "ParentUser1", True),
+    ("ParentUser1", "parentuser1", True),
+    ("ParentUser1", "  PARENTUSER1\t", True),
+    ("ParentUser1", "parentuser2", False),
+    ("ParentUser1", "parentuser", False),
+    ("ParentUser1", "parent user1", False),
+    ("Kevin12345", "\u212aevin12345", True),  # KELVIN SIGN: Python lower() gives ASCII k
+    ("Ivan123456", "\u0130van123456", False),  # I WITH DOT: lower() keeps a combining dot
+    ("abcdefgh", "ABCDEFGH", True),
+]
 
 
 def _account(clock: FrozenClock, state: str, username: str | None = None) -> Account:
@@ -63,3 +81,16 @@ def test_can_receive_tokens_in_python_and_in_sql(
 
 def test_no_account_cannot_receive_tokens() -> None:
     assert can_receive_tokens(None) is False
+
+
+@pytest.mark.parametrize(("stored", "typed", "expected"), USERNAMES)
+def test_username_matches_in_python_and_in_sql(
+    clock: FrozenClock, stored: str, typed: str, expected: bool
+) -> None:
+    account = _account(clock, AccountState.ACTIVE, stored)
+
+    found = db.session.execute(
+        select(Account.id).where(username_matches_sql(Account.username, username_key(typed)))
+    ).scalar_one_or_none()
+
+    assert (username_key(stored) == username_key(typed), found == account.id) == (expected,) * 2
