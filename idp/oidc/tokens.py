@@ -21,7 +21,7 @@ from idp.accounts.service import TOUCH_ACTIVITY
 from idp.clock import Clock
 from idp.oidc.models import AuthorizationCode, OAuthToken, OidcClient, SsoSession
 from idp.policy import TokenPolicy
-from idp.roster.access import read_visible_rows, with_visible_students
+from idp.roster.access import VisibleStudent, read_visible_rows, with_visible_students
 from idp.roster.models import Person
 from idp.sqltypes import UtcDateTime
 
@@ -90,7 +90,7 @@ class AccountView:
     loaded_person: PersonView | None
     # The `students` claim's rows (roster.access.read_visible_rows), when the statement that
     # read the account read them too (userinfo, token requests); None: the claims read them.
-    loaded_student_rows: tuple[tuple[Any, ...], ...] | None = None
+    loaded_student_rows: tuple[VisibleStudent, ...] | None = None
 
 
 _PERSON_FIELDS = tuple(field.name for field in fields(PersonView))

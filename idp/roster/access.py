@@ -1,4 +1,5 @@
-"""Which students a guardian may see: the one rule every part of the provider uses.
+"""Which students a guardian may see: the one statement every part of the provider uses, built
+from the rule of roster/rules.py.
 
 A guardian sees a student only through an active, unrestricted, legal-guardian relationship,
 and only while the student is enrolled in a school whose portal is open (policies/rollout.toml).
@@ -11,10 +12,11 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, select
+from sqlalchemy import Row, Select, and_, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from idp.policy import RolloutPolicy
+from idp.roster import rules
 from idp.roster.models import Enrollment, Person, Relationship, School
 
 
@@ -64,31 +66,18 @@ class VisibleStudent:
 
 
 _VISIBLE = tuple(field.name for field in fields(VisibleStudent))
-_VISIBLE_KEYS = tuple(f"visible.{name}" for name in _VISIBLE)
+_VISIBLE_KEYS = tuple((name, f"visible.{name}") for name in _VISIBLE)
 
 
-def read_visible_rows(rows: Iterable[Row[Any]]) -> tuple[tuple[Any, ...], ...]:
-    """The `visible.*` values (VisibleStudent's fields, in order) of rows read with
-    with_visible_students, leaving out the rows that are no visible student."""
+def read_visible_rows(rows: Iterable[Row[Any]]) -> tuple[VisibleStudent, ...]:
+    """The students of rows read with with_visible_students (their `visible.*` columns, by
+    name), leaving out the rows that are no visible student."""
     found = []
     for row in rows:
         values = row._mapping
         if values["visible.school_sis_id"] is not None:
-            found.append(tuple(values[key] for key in _VISIBLE_KEYS))
+            found.append(VisibleStudent(**{name: values[key] for name, key in _VISIBLE_KEYS}))
     return tuple(found)
-
-
-def _active_enrolment(student: type[Person]) -> list[ColumnElement[bool]]:
-    """An active student with an active enrolment in an active school."""
-    return [Enrollment.is_active.is_(True), student.is_active.is_(True), School.is_active.is_(True)]
-
-
-def _open_enrolment(student: type[Person]) -> list[ColumnElement[bool]]:
-    """An active enrolment (as above) in one of the `open_schools` (bound)."""
-    return [
-        *_active_enrolment(student),
-        School.sis_id.in_(bindparam("open_schools", expanding=True)),
-    ]
 
 
 def with_visible_students(query: Select[Any], guardian_id: Any) -> Select[Any]:
@@ -101,12 +90,7 @@ def with_visible_students(query: Select[Any], guardian_id: Any) -> Select[Any]:
     idp/oidc/tokens.py: userinfo's (the access token and these rows in one go) and the token
     owner's (the account of a code or refresh token and these rows)."""
     student = aliased(Person, name="visible_student")
-    relationship_rules = and_(
-        Relationship.guardian_id == guardian_id,
-        Relationship.is_active.is_(True),
-        Relationship.is_legal_guardian.is_(True),
-        Relationship.restricted_at.is_(None),
-    )
+    enrolment = rules.active_enrolment_sql(student)
     columns = (
         student.id,
         student.sis_person_id,
@@ -125,14 +109,13 @@ def with_visible_students(query: Select[Any], guardian_id: Any) -> Select[Any]:
                 for column, name in zip(columns, _VISIBLE, strict=True)
             )
         )
-        .outerjoin(Relationship, relationship_rules)
         .outerjoin(
-            student, and_(student.id == Relationship.student_id, student.is_active.is_(True))
+            Relationship,
+            and_(Relationship.guardian_id == guardian_id, rules.gives_access_sql(Relationship)),
         )
-        .outerjoin(
-            Enrollment, and_(Enrollment.person_id == student.id, Enrollment.is_active.is_(True))
-        )
-        .outerjoin(School, and_(School.id == Enrollment.school_id, School.is_active.is_(True)))
+        .outerjoin(student, and_(student.id == Relationship.student_id, enrolment.student))
+        .outerjoin(Enrollment, and_(Enrollment.person_id == student.id, enrolment.enrolment))
+        .outerjoin(School, and_(School.id == Enrollment.school_id, enrolment.school))
         .order_by(
             student.birth_date.is_(None),
             student.birth_date,
@@ -155,12 +138,16 @@ def _visible_students_query() -> Select[Any]:
 
 def _enrolment_query() -> Select[str, str, str | None]:
     """Built once: a student's own active enrolments (the `student` claim takes the first in
-    an open school)."""
+    an open school), labelled as the VisibleStudent fields they fill."""
     return (
-        select(School.sis_id, School.name, Enrollment.grade)
+        select(
+            School.sis_id.label("school_sis_id"),
+            School.name.label("school_name"),
+            Enrollment.grade.label("grade"),
+        )
         .join(Enrollment, Enrollment.school_id == School.id)
         .join(Person, Person.id == Enrollment.person_id)
-        .where(Enrollment.person_id == bindparam("student_id"), *_active_enrolment(Person))
+        .where(Enrollment.person_id == bindparam("student_id"), *rules.active_enrolment_sql(Person))
         .order_by(School.sis_id)
     )
 
@@ -178,21 +165,20 @@ class GuardianAccess:
 
     def standing(self, person: Person, on: date) -> GuardianStanding:
         """The guardian's relationships, reduced to what the refusal messages need."""
-        if person.role != "guardian" or not person.is_active:
+        if not rules.is_active_guardian(person):
             return GuardianStanding(False, False, False, ())
-        rows = self._session.execute(
-            select(Relationship.student_id, Relationship.restricted_at).where(
-                Relationship.guardian_id == person.id,
-                Relationship.is_active.is_(True),
-                Relationship.is_legal_guardian.is_(True),
-            )
+        legal = self._session.execute(
+            select(
+                Relationship.is_active, Relationship.is_legal_guardian, Relationship.restricted_at
+            ).where(Relationship.guardian_id == person.id, rules.legal_relationship_sql())
         ).all()
-        unrestricted = [student_id for student_id, restricted_at in rows if restricted_at is None]
+        has_access = any(rules.gives_access(**row._mapping) for row in legal)
+        visible = self.visible_students(person, on) if has_access else []
         return GuardianStanding(
             is_guardian=True,
-            has_legal_relationship=bool(rows),
-            has_unrestricted_relationship=bool(unrestricted),
-            visible_student_ids=self._in_open_schools(unrestricted, on),
+            has_legal_relationship=bool(legal),
+            has_unrestricted_relationship=has_access,
+            visible_student_ids=tuple(sorted({student.person_id for student in visible})),
         )
 
     def visible_student_ids(self, person: Person, on: date) -> tuple[int, ...]:
@@ -200,7 +186,7 @@ class GuardianAccess:
         return self.standing(person, on).visible_student_ids
 
     def visible_students(
-        self, person: RosterPerson, on: date, rows: Sequence[tuple[Any, ...]] | None = None
+        self, person: RosterPerson, on: date, rows: Sequence[VisibleStudent] | None = None
     ) -> list[VisibleStudent]:
         """The students this guardian may see on the day `on`, oldest first (the `students`
         claim: the portal opens on the oldest child). One entry per student; a student
@@ -208,15 +194,14 @@ class GuardianAccess:
 
         `rows`: read_visible_rows of the caller's own statement built with
         with_visible_students (the userinfo path reads them with the access token)."""
-        if person.role != "guardian" or not person.is_active:
+        if not rules.is_active_guardian(person):
             return []
         if rows is None:
             rows = read_visible_rows(self._read(_VISIBLE_STUDENTS, {"guardian_id": person.id}))
         open_schools = self._rollout.enabled_school_ids(on)
         seen: set[int] = set()
         visible = []
-        for row in rows:
-            student = VisibleStudent(*row)
+        for student in rows:
             if student.school_sis_id in open_schools and student.person_id not in seen:
                 seen.add(student.person_id)
                 visible.append(student)
@@ -224,33 +209,23 @@ class GuardianAccess:
 
     def enrolment(self, student: RosterPerson, on: date) -> VisibleStudent | None:
         """A student's own enrolment in a school open on the day `on` (None: no portal)."""
-        if student.role != "student" or not student.is_active:
+        if not rules.is_active_student(student):
             return None
         open_schools = self._rollout.enabled_school_ids(on)
         rows = self._read(_ENROLMENT, {"student_id": student.id})
-        row = next((row for row in rows if row.sis_id in open_schools), None)
+        row = next((row for row in rows if row.school_sis_id in open_schools), None)
         if row is None:
             return None
-        names = (student.sis_person_id, student.given_name, student.family_name)
-        return VisibleStudent(student.id, *names, student.birth_date, "self", *row)
+        return VisibleStudent(
+            person_id=student.id,
+            sis_person_id=student.sis_person_id,
+            given_name=student.given_name,
+            family_name=student.family_name,
+            birth_date=student.birth_date,
+            relationship_kind="self",
+            **row._mapping,
+        )
 
     def _read(self, statement: Any, params: dict[str, Any]) -> Sequence[Any]:
         # Plain columns: run on the session's connection, without the ORM's result handling.
         return self._session.connection().execute(statement, params).all()
-
-    def _open_schools(self, on: date) -> list[str]:
-        return sorted(self._rollout.enabled_school_ids(on))
-
-    def _in_open_schools(self, student_ids: list[int], on: date) -> tuple[int, ...]:
-        if not student_ids:
-            return ()
-        query = (
-            select(Enrollment.person_id)
-            .join(School, School.id == Enrollment.school_id)
-            .join(Person, Person.id == Enrollment.person_id)
-            .where(Enrollment.person_id.in_(student_ids), *_open_enrolment(Person))
-            .distinct()
-            .order_by(Enrollment.person_id)
-        )
-        params = {"open_schools": self._open_schools(on)}
-        return tuple(self._session.execute(query, params).scalars())
