@@ -145,16 +145,8 @@ class LegacyCredentialService:
             .where(LegacyCredential.person_id == person.id)
             .order_by(LegacyCredential.imported_at, LegacyCredential.id)
         )
-        return tuple(
-            BridgeStatus(
-                ic_username=row.ic_username,
-                scheme=row.scheme,
-                imported_at=row.imported_at,
-                migrated_at=row.migrated_at,
-                portal_username=username if row.migrated_at else None,
-            )
-            for row, username in self._session.execute(query).all()
-        )
+        rows = self._session.execute(query).all()
+        return tuple(_status(row.LegacyCredential, row.username) for row in rows)
 
     def _check(
         self, records: Sequence[tuple[int, list[str]]]
@@ -208,7 +200,7 @@ class LegacyCredentialService:
             query = select(Person.sis_person_id, Person.id).where(
                 Person.sis_person_id.in_(chunk), Person.role == "guardian"
             )
-            found.update({sis_id: person_id for sis_id, person_id in self._session.execute(query)})
+            found.update({row.sis_person_id: row.id for row in self._session.execute(query)})
         return found
 
     def _existing(self, lower_names: set[str]) -> dict[str, LegacyCredential]:
@@ -219,6 +211,17 @@ class LegacyCredentialService:
             )
             found.update({row.ic_username.lower(): row for row in self._session.scalars(query)})
         return found
+
+
+def _status(credential: LegacyCredential, portal_username: str | None) -> BridgeStatus:
+    """A credential as `idp bridge status` shows it; the portal username once migrated."""
+    return BridgeStatus(
+        ic_username=credential.ic_username,
+        scheme=credential.scheme,
+        imported_at=credential.imported_at,
+        migrated_at=credential.migrated_at,
+        portal_username=portal_username if credential.migrated_at else None,
+    )
 
 
 def _read(path: Path) -> list[tuple[int, list[str]]]:

@@ -194,7 +194,7 @@ class StudentSignInService:
             .limit(2)
         )
         rows = self._session.execute(query).all()
-        return (rows[0][0], rows[0][1]) if len(rows) == 1 else (None, None)
+        return (rows[0].Person, rows[0].Account) if len(rows) == 1 else (None, None)
 
     def _is_proven(
         self, person: Person, account: Account | None, credentials: StudentCredentials

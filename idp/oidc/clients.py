@@ -414,8 +414,8 @@ def registered_origins(session: Session) -> list[str]:
         )
     ).all()
     origins = set()
-    for redirects, post_logout in rows:
-        for uri in [*redirects, *post_logout]:
+    for row in rows:
+        for uri in [*row.redirect_uris, *row.post_logout_redirect_uris]:
             parts = urlsplit(uri)
             if parts.scheme in ("http", "https") and parts.netloc:
                 origins.add(f"{parts.scheme}://{parts.netloc}")

@@ -100,9 +100,9 @@ class SsoSessionService:
             .where(SsoSession.sid == sid)
             .options(WITH_HAS_SECURITY_ANSWERS)
         ).first()
-        if found is None or self._check_live(found[0]) is None:
+        if found is None or self._check_live(found.SsoSession) is None:
             return None
-        return LiveSession(found[0], found[1])
+        return LiveSession(sso=found.SsoSession, account=found.Account)
 
     def _check_live(self, row: SsoSession | None) -> SsoSession | None:
         now = self._clock.now()

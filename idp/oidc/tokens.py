@@ -246,7 +246,7 @@ class TokenStore:
         params = {"digest": code_digest, "code_client_id": client_id, "now": now}
         won = self._session.connection().execute(_REDEEM_CODE, params).first()
         if won is not None:  # one round trip for the winner
-            return RedeemedCode(*won)
+            return RedeemedCode(**won._mapping)
         row = self._session.execute(
             select(AuthorizationCode).where(AuthorizationCode.code_digest == code_digest)
         ).scalar_one_or_none()
@@ -346,7 +346,7 @@ class TokenStore:
         refresh_digest = digest(refresh_token)
         params = {"digest": refresh_digest, "token_client_id": client_id, "now": now}
         claimed = self._session.connection().execute(_CLAIM_REFRESH, params).first()
-        won = ClaimedRefresh(*claimed) if claimed is not None else None  # one round trip
+        won = ClaimedRefresh(**claimed._mapping) if claimed is not None else None  # one trip
         if won is not None:
             return won
         row = self._session.execute(
