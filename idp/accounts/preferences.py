@@ -16,8 +16,9 @@ CHANNELS: tuple[str, ...] = tuple(CHANNEL_LABELS)
 # The channels that send text messages, to the phone number the school has on file.
 TEXT_CHANNELS: frozenset[str] = frozenset({"text", "both"})
 
-# Every topic key policies/accounts.toml `[communication] topics` may list, with its label
-# (translated when shown). A key without a label here is refused when the policy loads.
+# The label (translated when shown) of every topic key policies/accounts.toml
+# `[communication] topics` may list: the keys are idp.policy's KNOWN_TOPICS, in the same order
+# (tests/unit/accounts/test_preferences.py), and any other key is refused when the policy loads.
 TOPIC_LABELS: dict[str, LazyString] = {
     "grades": lazy_gettext("Grades"),
     "attendance": lazy_gettext("Attendance"),

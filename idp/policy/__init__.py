@@ -11,6 +11,7 @@ from idp.policy.errors import PolicyError
 from idp.policy.loader import SCHEMA_VERSION, Policies, load_policies, load_policy_file
 from idp.policy.models import (
     KNOWN_CLAIMS,
+    KNOWN_TOPICS,
     ClaimsPolicy,
     CommunicationPolicy,
     CredentialsPolicy,
@@ -34,6 +35,7 @@ from idp.policy.oidc import OidcPolicy, PkcePolicy, SessionPolicy, SigningPolicy
 __all__ = [
     "DISTRICT_PASSWORD",
     "KNOWN_CLAIMS",
+    "KNOWN_TOPICS",
     "SCHEMA_VERSION",
     "STUDENT_ID_BIRTHDATE",
     "AccountsPolicy",

@@ -9,9 +9,11 @@ from idp.accounts.preferences import (
     CHANNEL_LABELS,
     CHANNELS,
     TEXT_CHANNELS,
+    TOPIC_LABELS,
     has_contact_preferences,
     ordered_topics,
 )
+from idp.policy import KNOWN_TOPICS
 
 OFFERED = ("grades", "attendance", "behaviour", "tests", "announcements")
 
@@ -44,3 +46,7 @@ def test_channels_match_the_database_check_and_text_channels_are_among_them() ->
     assert str(check.sqltext) == "communication_channel IN ('email', 'text', 'both')"
     assert CHANNELS == ("email", "text", "both") == tuple(CHANNEL_LABELS)
     assert set(CHANNELS) > TEXT_CHANNELS
+
+
+def test_every_topic_the_policy_may_offer_has_a_label_and_no_other() -> None:
+    assert tuple(TOPIC_LABELS) == KNOWN_TOPICS
