@@ -43,9 +43,11 @@ class RouteLimiter(Limiter):
     Every limit of this project is a decorator on its view (`@limiter.limit`), and the decorator
     checks it when the view runs. The extension also checks, before every request, the default,
     application and blueprint limits: we have none, yet that check walked the limit manager on
-    every page view and token call. It is skipped here. Written by hand because the library has
-    no switch for it; it overrides the method the library's before-request hook calls (pinned
-    Flask-Limiter, covered by the rate-limit tests)."""
+    every page view and token call. It is skipped here. The library has no public switch for it
+    (its constructor, `request_filter` and `exempt` all still run that check), so this overrides
+    the private method its before-request hook calls: Flask-Limiter is pinned to the tested
+    major version (4, pyproject.toml), and tests/unit/test_route_limiter.py fails when the
+    override stops taking effect."""
 
     def __init__(self) -> None:
         super().__init__(key_func=get_remote_address, default_limits=[], application_limits=[])
