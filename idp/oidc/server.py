@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.oauth2 import OAuth2Request
@@ -15,6 +14,7 @@ from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core import UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import Response, g, has_request_context
@@ -59,13 +59,27 @@ class SignInContext:
     claims_request: dict[str, Any] | None = None
 
 
+class _IssuerParameter(IssuerParameter):  # type: ignore[misc]
+    """RFC 9207 2: every authorization response, errors included, names its issuer."""
+
+    def __init__(self, issuer: str) -> None:
+        self._issuer = issuer
+
+    def get_issuer(self) -> str:
+        return self._issuer
+
+
 class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
-    """Authlib's server with our clients, token storage and one redirect helper."""
+    """Authlib's server with our clients, token storage and RFC 9207's `iss` on its redirects."""
 
     def __init__(self, deps: OidcDeps) -> None:
         super().__init__()
         self.deps = deps
         self.register_token_generator("default", self._generate_token)
+        # RFC 9207: Authlib's extension adds `iss` to every response of
+        # create_authorization_response (a code or an error), and authorization_error_response.
+        self._issuer_parameter = _IssuerParameter(deps.issuer)
+        self.register_extension(self._issuer_parameter)
         # Per-process caches, each tagged with the client generation it was read at.
         self._clients: dict[str, tuple[int, OidcClient | None]] = {}
         self._origins: tuple[int, list[str]] | None = None
@@ -167,13 +181,12 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         """Store digests of the new tokens, bound to the code or refresh family they came from."""
         self.deps.tokens.save(token, _binding(request, token))
 
-    def create_authorization_response(self, *args: Any, **kwargs: Any) -> Response:
-        """The code (or error) redirect, with `iss` added (RFC 9207)."""
-        return _add_issuer(super().create_authorization_response(*args, **kwargs), self.deps)
-
     def authorization_error_response(self, error: Any) -> Response:
-        """An authorization error redirect (its redirect_uri was validated), with `iss`."""
-        return _add_issuer(self.handle_error_response(None, error), self.deps)
+        """An authorization error redirect (its redirect_uri was validated), with `iss` added
+        as on create_authorization_response (RFC 9207)."""
+        response: Response = self.handle_error_response(None, error)
+        self._issuer_parameter.add_issuer_parameter(self, response)
+        return response
 
 
 def _log_failed_client_authentication(request: Any, endpoint: str) -> None:
@@ -191,14 +204,6 @@ def _log_failed_client_authentication(request: Any, endpoint: str) -> None:
         (presented or "")[:64],
         g.get("request_id"),
     )
-
-
-def _add_issuer(response: Response, deps: OidcDeps) -> Response:
-    """The one place that sends a person back to a client from /authorize."""
-    location = response.headers.get("Location")
-    if location:
-        response.headers["Location"] = _with_issuer(location, deps.issuer)
-    return response
 
 
 def _wants_refresh(client: OidcClient, scope: str | None) -> bool:
@@ -241,13 +246,6 @@ def _binding(request: Any, token: dict[str, Any]) -> NewToken:
             family_expires_at=old.family_expires_at,
         )
     return NewToken(**base)
-
-
-def _with_issuer(location: str, issuer: str) -> str:
-    parts = urlsplit(location)
-    query = [(key, value) for key, value in parse_qsl(parts.query) if key != "iss"]
-    query.append(("iss", issuer))
-    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 class _InsufficientScopeChallengeError(InsufficientScopeError):  # type: ignore[misc]

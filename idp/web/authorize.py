@@ -309,7 +309,7 @@ def _issue_code(
         acr=sso.acr,
         claims_request=_claims_request(params, grant),
     )
-    response = oidc().create_authorization_response(grant=grant, grant_user=account)
+    response: Response = oidc().create_authorization_response(grant=grant, grant_user=account)
     services().sso.record_client(sso, grant.request.client.client_id)
     if commit:
         db.session.commit()

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask.testing import FlaskClient
 
 from idp.accounts.models import Account
+from idp.clock import FrozenClock
+from idp.config import PROJECT_ROOT
+from idp.extensions import db
+from idp.oidc.clients import ClientRegistry
 from idp.services import Services
 from tests.builders import make_account
 from tests.integration.oidc.conftest import (
     GRADES_REDIRECT,
     ISSUER,
+    SECRETS,
     authorize_params,
     decode_id_token,
     exchange,
@@ -56,6 +62,28 @@ def test_authorization_response_carries_state_and_iss(signed_in: FlaskClient) ->
     assert response.headers["Location"].startswith(GRADES_REDIRECT + "?")
     assert query["state"] == "state-123"
     assert query["iss"] == ISSUER
+
+
+def test_a_redirect_uri_keeps_its_own_query_next_to_the_code_state_and_one_iss(
+    signed_in: FlaskClient, services: Services, clock: FrozenClock, tmp_path: Path
+) -> None:
+    # RFC 6749 3.1.2: a registered query is retained; RFC 9207 2: `iss` is added once.
+    redirect_uri = GRADES_REDIRECT + "?school=north"
+    grades = (PROJECT_ROOT / "clients" / "grades.toml").read_text(encoding="utf-8")
+    (tmp_path / "grades.toml").write_text(grades.replace(GRADES_REDIRECT + '"', redirect_uri + '"'))
+    known = frozenset(services.claims.supported_scopes())
+    ClientRegistry(db.session, clock, known, env="test").sync(tmp_path, SECRETS)
+
+    response = signed_in.get(
+        "/authorize?" + urlencode(authorize_params(new_pkce(), redirect_uri=redirect_uri))
+    )
+
+    location = urlsplit(response.headers["Location"])
+    query = parse_qs(location.query)
+    assert response.status_code == 302
+    assert location._replace(query="").geturl() == GRADES_REDIRECT
+    assert sorted(query) == ["code", "iss", "school", "state"]
+    assert (query["school"], query["state"], query["iss"]) == (["north"], ["state-123"], [ISSUER])
 
 
 def test_not_signed_in_gets_the_sign_in_form_which_comes_back_to_the_request(
