@@ -19,7 +19,6 @@ from idp.commands import fail
 from idp.commands import when as _when
 from idp.commands.bridge import bridge
 from idp.commands.lifecycle import accounts, lifecycle
-from idp.commands.restrictions import lift, restrict
 from idp.commands.students import students
 from idp.config import ConfigError, load_settings
 from idp.extensions import db
@@ -65,8 +64,6 @@ def policies_check() -> None:
     click.echo(f"policies OK ({directory})")
 
 
-roster.add_command(restrict)
-roster.add_command(lift)
 main.add_command(roster)
 for _group in (bridge, lifecycle, accounts, students):
     main.add_command(_group)

@@ -1,22 +1,26 @@
-"""`idp roster …`: import a OneRoster export, write a synthetic district.
+"""`idp roster …`: import a OneRoster export, restrict and lift a guardian's access to a
+student, write a synthetic district.
 
-Registered on the `idp` group by idp/cli.py, which adds `restrict` and `lift` to it. Every
-subcommand but `synth` runs in the app context, as under `flask.cli.AppGroup`: domain packages
-may not import Flask (tests/unit/test_layering.py), so the group pushes the context of the
-`idp` group's app itself (`ctx.obj` is Flask's ScriptInfo), as `with_appcontext` does.
+The roster's command group, registered on the `idp` group by idp/cli.py. Like web/, a
+capability's cli.py is an edge (tests/unit/test_layering.py): it may import Flask and click.
+Every subcommand but `synth` runs in the app context (`flask.cli.AppGroup`).
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import TextIO, cast
 
 import click
+from flask import current_app
+from flask.cli import AppGroup
 from flask_babel import force_locale, lazy_gettext, lazy_ngettext
 from sqlalchemy.orm import Session
 
 from idp.clock import monotonic
+from idp.commands import fail, when
+from idp.errors import DomainError
 from idp.extensions import db
 from idp.roster.oneroster import ImportReport, Progress, RosterImporter
 from idp.roster.oneroster.messages import render
@@ -38,24 +42,15 @@ _SYNTH = lazy_gettext(
     " and %(schools)s schools to %(out)s."
 )
 
-
-# Subcommands that need no app (and so no valid configuration).
-_WITHOUT_APP = frozenset({"synth"})
-
-
-def _app_extensions() -> dict[str, Any]:
-    """The extensions of the `idp` group's app (flask.cli.ScriptInfo caches the app)."""
-    extensions: dict[str, Any] = click.get_current_context().obj.load_app().extensions
-    return extensions
+_GUARDIAN = click.option("--guardian", required=True, help="The guardian's SIS Person ID.")
+_STUDENT = click.option("--student", required=True, help="The student's SIS Person ID.")
+_STAFF = click.option("--staff", "staff_username", required=True, help="Staff username.")
+_REASON = click.option("--reason", required=True, help="The legal reason (e.g. court order).")
 
 
-@click.group()
-@click.pass_context
-def roster(ctx: click.Context) -> None:
+@click.group(cls=AppGroup)
+def roster() -> None:
     """SIS roster: OneRoster CSV import, restrictions, synthetic test districts."""
-    if ctx.invoked_subcommand not in _WITHOUT_APP:
-        # Closed when the group's context ends, after the subcommand has run.
-        ctx.with_resource(ctx.obj.load_app().app_context())
 
 
 @roster.command("import")
@@ -69,7 +64,7 @@ def roster(ctx: click.Context) -> None:
 )
 def roster_import(path: Path, dry_run: bool, allow_mass_deactivation: bool) -> None:
     """Import the OneRoster 1.1/1.2 CSV export at PATH (a folder or a .zip), all or nothing."""
-    extensions = _app_extensions()
+    extensions = current_app.extensions
     importer = RosterImporter(
         cast(Session, db.session),
         extensions["idp.clock"],
@@ -118,7 +113,38 @@ def _print_report(report: ImportReport, dry_run: bool, seconds: float) -> None:
         click.echo(str(_DRY_RUN))
 
 
-@roster.command("synth")
+@roster.command("restrict")
+@_GUARDIAN
+@_STUDENT
+@_STAFF
+@_REASON
+def restrict(guardian: str, student: str, staff_username: str, reason: str) -> None:
+    """Take a guardian's access to one student away at once: the guardian's tokens end and
+    every app they signed in to is told (back-channel logout). Imports never lift it."""
+    restrictions = current_app.extensions["idp.services"].restrictions
+    try:
+        relationship = restrictions.restrict(guardian, student, staff_username, reason)
+    except DomainError as error:
+        fail(error)
+    click.echo(f"restricted {guardian} -> {student} at {when(relationship.restricted_at)}")
+
+
+@roster.command("lift")
+@_GUARDIAN
+@_STUDENT
+@_STAFF
+@_REASON
+def lift(guardian: str, student: str, staff_username: str, reason: str) -> None:
+    """Give the access back: the student shows again from the guardian's next sign-in."""
+    restrictions = current_app.extensions["idp.services"].restrictions
+    try:
+        restrictions.lift(guardian, student, staff_username, reason)
+    except DomainError as error:
+        fail(error)
+    click.echo(f"lifted {guardian} -> {student}")
+
+
+@roster.command("synth", with_appcontext=False)  # needs no app (nor a valid configuration)
 @click.option("--students", type=click.IntRange(min=1), required=True, help="How many students.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same files.")
