@@ -17,12 +17,12 @@ provider back while handling a back-channel logout must not wait for the worker'
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, insert, literal, select, update
 from sqlalchemy.orm import Session, aliased
 
 from idp.clock import Clock
@@ -86,6 +86,27 @@ class _Claim:
     attempts: int
 
 
+@dataclass(frozen=True)
+class NewMessage:
+    """One message of `Outbox.enqueue_many` (no secrets in `context`)."""
+
+    recipient: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+    locale: str = "en"
+    account_id: int | None = None
+
+
+def _fresh(template: str, at: datetime) -> dict[str, Any]:
+    """What every new message starts as, however it is written: pending, due at once."""
+    return {
+        "template": template,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": at,
+        "available_at": at,
+    }
+
+
 class Outbox:
     """Writes messages next to the change that causes them."""
 
@@ -103,20 +124,48 @@ class Outbox:
         account_id: int | None = None,
     ) -> OutboxMessage:
         """Add a message to the current transaction (no secrets in `context`)."""
-        now = self._clock.now()
         message = OutboxMessage(
-            template=template,
+            **_fresh(template, self._clock.now()),
             recipient=recipient,
             locale=locale,
             context=dict(context),
             account_id=account_id,
-            status="pending",
-            attempts=0,
-            created_at=now,
-            available_at=now,
         )
         self._session.add(message)
         return message
+
+    def enqueue_many(self, template: str, messages: Sequence[NewMessage]) -> None:
+        """Add many messages of one template to the current transaction, in one statement."""
+        if not messages:
+            return
+        fresh = _fresh(template, self._clock.now())
+        rows = [
+            {
+                **fresh,
+                "recipient": message.recipient,
+                "locale": message.locale,
+                "context": dict(message.context),
+                "account_id": message.account_id,
+            }
+            for message in messages
+        ]
+        self._session.execute(insert(OutboxMessage), rows)
+
+    def enqueue_from_select(
+        self, template: str, source: Select[*tuple[Any, ...]], at: datetime | None = None
+    ) -> None:
+        """One message per row of `source`, in one INSERT ... SELECT (set-based jobs).
+
+        `source` names its columns after the message's (`recipient`, `locale`, `account_id`,
+        and `context` if not empty); `at` is the job's `as_of` (default: now)."""
+        fresh = {"context": {}, **_fresh(template, at or self._clock.now())}
+        names = list(source.selected_columns.keys())
+        table = OutboxMessage.__table__
+        constants = {name: value for name, value in fresh.items() if name not in names}
+        rows = source.add_columns(
+            *(literal(value, table.c[name].type).label(name) for name, value in constants.items())
+        )
+        self._session.execute(insert(OutboxMessage).from_select([*names, *constants], rows))
 
 
 class OutboxWorker:
