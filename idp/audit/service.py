@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, insert
@@ -39,20 +39,37 @@ class AuditLog:
         **data: Any,
     ) -> None:
         """Add one `capability:subject:action` event to the current transaction."""
+        self.record_each(event, {subject_id: data}, actor_id=actor_id)
+
+    def record_each(
+        self,
+        event: str,
+        data_by_subject: Mapping[int | None, Mapping[str, Any]],
+        *,
+        actor_id: int | None = None,
+    ) -> None:
+        """Add one event per subject, with that subject's data, in one statement (jobs that
+        act on many accounts at once)."""
         if not _EVENT_NAME.fullmatch(event):
             raise ValueError(f"audit event name {event!r} is not capability:subject:action")
-        leaked = _FORBIDDEN_KEYS.intersection(data)
-        if leaked:
-            raise ValueError(f"audit data may not carry {sorted(leaked)}")
-        values = {
-            "at": self._clock.now(),
-            "name": event,
-            "actor": actor_id,
-            "subject": subject_id,
-            "request": self._request_id(),
-            "payload": data,
-        }
-        self._session.connection().execute(_INSERT, values)
+        at, request_id = self._clock.now(), self._request_id()
+        rows = []
+        for subject_id, data in data_by_subject.items():
+            leaked = _FORBIDDEN_KEYS.intersection(data)
+            if leaked:
+                raise ValueError(f"audit data may not carry {sorted(leaked)}")
+            rows.append(
+                {
+                    "at": at,
+                    "name": event,
+                    "actor": actor_id,
+                    "subject": subject_id,
+                    "request": request_id,
+                    "payload": dict(data),
+                }
+            )
+        if rows:
+            self._session.connection().execute(_INSERT, rows)
 
 
 # Built once, a plain INSERT (no ORM unit of work): every sign-in and token family writes one.
