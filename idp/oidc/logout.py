@@ -2,7 +2,9 @@
 
 DESIGN.md 7: `end_access` revokes the account's tokens, ends its SSO sessions, enqueues a
 back-channel logout token (through the outbox) for every app the sessions touched, and
-writes one audit event. Capabilities call this; none touches token tables itself.
+writes one audit event. `end_access_many` is the same code for many accounts at once (the
+inactivity sweep, the deletion purge), in set-based statements. Capabilities call these;
+none touches token or SSO-session rows itself (tests/unit/test_one_path_ends_access.py).
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import secrets
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from joserfc import jwt
@@ -20,8 +22,9 @@ from sqlalchemy import select
 
 from idp.accounts.models import Account
 from idp.audit.service import AuditLog
+from idp.batches import chunks
 from idp.notifications.models import OutboxMessage
-from idp.notifications.outbox import Delivery, DeliveryError, Outbox
+from idp.notifications.outbox import Delivery, DeliveryError, NewMessage, Outbox
 from idp.oidc.grants import OidcDeps
 from idp.oidc.models import OAuthToken, OidcClient, SsoSession
 from idp.oidc.sessions import SsoSessionService
@@ -44,6 +47,14 @@ def initiating_client(
     return str(client.client_id)
 
 
+class _Notice(NamedTuple):
+    """An app to tell that an account's session `sid` ended."""
+
+    account_id: int
+    client_id: str
+    sid: str
+
+
 class LogoutService:
     """Ends SSO sessions and tells the apps they served (OIDC Back-Channel Logout 1.0)."""
 
@@ -63,11 +74,14 @@ class LogoutService:
         back-channel logout token but the `initiator` (see `initiating_client`)."""
         self._sso.end(sso)
         self._deps.tokens.end_session_tokens(sso.id)
-        account = self._deps.session.get(Account, sso.account_id)
         clients = self._sso.clients_of(sso)
-        for client_id in clients:
-            if client_id != initiator:
-                self._enqueue(client_id, account, sso.sid)
+        self._notify(
+            [
+                _Notice(sso.account_id, client_id, sso.sid)
+                for client_id in clients
+                if client_id != initiator
+            ]
+        )
         self._audit.record("oidc:session:ended", subject_id=sso.account_id, clients=len(clients))
         return clients
 
@@ -81,32 +95,77 @@ class LogoutService:
         """Revoke every token and SSO session of an account and notify the apps. `keep_sid`
         keeps the browser session that made the change signed in (its apps sign in again
         silently, since their tokens are revoked too)."""
-        self._deps.tokens.revoke_where(OAuthToken.account_id == account.id)
-        self._deps.tokens.end_codes(account.id)  # a code fetched before must not work after
-        notified: set[tuple[str, str | None]] = set()
-        for sso in self._sso.end_all(account.id, keep_sid):
-            for client_id in self._sso.clients_of(sso):
-                notified.add((client_id, sso.sid))
-        for client_id, sid in sorted(notified, key=str):
-            self._enqueue(client_id, account, sid)
-        self._audit.record(
+        self._end_access([account.id], reason, student_id, keep_sid)
+
+    def end_access_many(self, account_ids: Sequence[int], reason: str) -> None:
+        """`end_access` for many accounts (the inactivity sweep, the deletion purge): the same
+        statements over chunked IN lists, one audit event per account."""
+        for chunk in chunks(account_ids):
+            self._end_access(chunk, reason, None, None)
+
+    def _end_access(
+        self, account_ids: list[int], reason: str, student_id: int | None, keep_sid: str | None
+    ) -> None:
+        """The one definition of ending access, for at most CHUNK accounts."""
+        self._deps.tokens.revoke_where(OAuthToken.account_id.in_(account_ids))
+        self._deps.tokens.end_codes(account_ids)  # a code fetched before must not work after
+        ended = self._sso.end_all(account_ids, keep_sid)
+        clients_of = self._sso.clients_of_sessions([sso.id for sso in ended])
+        notices = {
+            _Notice(sso.account_id, client_id, sso.sid)
+            for sso in ended
+            for client_id in clients_of.get(sso.id, [])
+        }
+        self._notify(sorted(notices))
+        clients: dict[int, set[str]] = {account_id: set() for account_id in account_ids}
+        for notice in notices:
+            clients[notice.account_id].add(notice.client_id)
+        self._audit.record_each(
             "oidc:access:ended",
-            subject_id=account.id,
-            reason=reason,
-            student_id=student_id,
-            clients=len({client for client, _ in notified}),
+            {
+                account_id: {"reason": reason, "student_id": student_id, "clients": len(touched)}
+                for account_id, touched in clients.items()
+            },
         )
 
-    def _enqueue(self, client_id: str, account: Account | None, sid: str | None) -> None:
-        client = self._client(client_id)
-        if client is None or not client.backchannel_logout_uri or account is None:
-            return
-        self._outbox.enqueue(
-            BACKCHANNEL_TEMPLATE,
-            client.backchannel_logout_uri,
-            {"client_id": client_id, "sub": account.sub, "sid": sid},
-            account_id=account.id,
+    def _notify(self, notices: Sequence[_Notice]) -> None:
+        """Queue a back-channel logout token (through the outbox, in one statement) for each
+        notice whose app registered a backchannel_logout_uri (Back-Channel Logout 2.7)."""
+        uris = self._backchannel_uris(sorted({notice.client_id for notice in notices}))
+        told = [notice for notice in notices if notice.client_id in uris]
+        subs = self._subs(sorted({notice.account_id for notice in told}))
+        messages = [
+            NewMessage(
+                uris[notice.client_id],
+                {"client_id": notice.client_id, "sub": subs[notice.account_id], "sid": notice.sid},
+                account_id=notice.account_id,
+            )
+            for notice in told
+            if notice.account_id in subs
+        ]
+        self._outbox.enqueue_many(BACKCHANNEL_TEMPLATE, messages)
+
+    def _backchannel_uris(self, client_ids: list[str]) -> dict[str, str]:
+        """client_id -> backchannel_logout_uri of those of these clients that have one."""
+        if not client_ids:
+            return {}
+        rows = self._deps.session.execute(
+            select(OidcClient.client_id, OidcClient.backchannel_logout_uri).where(
+                OidcClient.client_id.in_(client_ids)
+            )
         )
+        return {
+            row.client_id: row.backchannel_logout_uri for row in rows if row.backchannel_logout_uri
+        }
+
+    def _subs(self, account_ids: list[int]) -> dict[int, str]:
+        """account id -> `sub` (a logout token names the account by its `sub`)."""
+        if not account_ids:
+            return {}
+        rows = self._deps.session.execute(
+            select(Account.id, Account.sub).where(Account.id.in_(account_ids))
+        )
+        return {row.id: row.sub for row in rows}
 
     def _client(self, client_id: str) -> OidcClient | None:
         query = select(OidcClient).where(OidcClient.client_id == client_id)

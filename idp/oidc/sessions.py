@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -12,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account
+from idp.batches import chunks
 from idp.clock import Clock
 from idp.credentials.questions import WITH_HAS_SECURITY_ANSWERS
 from idp.oidc.models import SsoSession, SsoSessionClient
@@ -58,6 +60,14 @@ class StartedSession(NamedTuple):
     auth_time: datetime
     amr: tuple[str, ...]
     acr: str | None
+
+
+class EndedSession(NamedTuple):
+    """An SSO session `end_all` just ended."""
+
+    id: int
+    account_id: int
+    sid: str
 
 
 class LiveSession(NamedTuple):
@@ -137,24 +147,37 @@ class SsoSessionService:
         if sso.ended_at is None:
             sso.ended_at = self._clock.now()
 
-    def end_all(self, account_id: int, keep_sid: str | None = None) -> list[SsoSession]:
-        """End every live session of an account but `keep_sid`; return them (back-channel)."""
+    def end_all(
+        self, account_ids: Sequence[int], keep_sid: str | None = None
+    ) -> list[EndedSession]:
+        """End every live session of these accounts but `keep_sid`, in one statement; return
+        the sessions ended (for back-channel logout)."""
         now = self._clock.now()
-        rows = [
-            row
-            for row in self._session.execute(
-                select(SsoSession).where(
-                    SsoSession.account_id == account_id,
-                    SsoSession.ended_at.is_(None),
-                    SsoSession.expires_at > now,
-                )
-            ).scalars()
-            if keep_sid is None or row.sid != keep_sid
+        live = [
+            SsoSession.account_id.in_(account_ids),
+            SsoSession.ended_at.is_(None),
+            SsoSession.expires_at > now,
         ]
-        self._session.execute(
+        if keep_sid is not None:
+            live.append(SsoSession.sid != keep_sid)
+        rows = self._session.execute(
             update(SsoSession)
-            .where(SsoSession.id.in_([row.id for row in rows]))
+            .where(*live)
             .values(ended_at=now)
+            .returning(SsoSession.id, SsoSession.account_id, SsoSession.sid)
             .execution_options(synchronize_session="fetch")
         )
-        return rows
+        return [EndedSession(row.id, row.account_id, row.sid) for row in rows]
+
+    def clients_of_sessions(self, sso_session_ids: Sequence[int]) -> dict[int, list[str]]:
+        """The client ids each of these sessions signed in to, in order (chunked IN lists)."""
+        clients: dict[int, list[str]] = {}
+        for chunk in chunks(sso_session_ids):
+            rows = self._session.execute(
+                select(SsoSessionClient.sso_session_id, SsoSessionClient.client_id)
+                .where(SsoSessionClient.sso_session_id.in_(chunk))
+                .order_by(SsoSessionClient.id)
+            )
+            for row in rows:
+                clients.setdefault(row.sso_session_id, []).append(row.client_id)
+        return clients

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -405,15 +406,15 @@ class TokenStore:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an UPDATE
 
-    def end_codes(self, account_id: int) -> int:
-        """Make every unredeemed code of an account unusable (end of access); return how many.
+    def end_codes(self, account_ids: Sequence[int]) -> int:
+        """Make every unredeemed code of these accounts unusable (end of access); how many.
 
         They expire now: redeeming one then fails like any expired code."""
         now = self._clock.now()
         result = self._session.execute(
             update(AuthorizationCode)
             .where(
-                AuthorizationCode.account_id == account_id,
+                AuthorizationCode.account_id.in_(account_ids),
                 AuthorizationCode.redeemed_at.is_(None),
                 AuthorizationCode.expires_at > now,
             )
