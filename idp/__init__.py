@@ -99,7 +99,7 @@ def _wire_oidc(app: Flask, services: Any, session: Session, clock: Clock) -> Non
     app.extensions["idp.logout"] = logout
     services.recovery.connect_logout(logout.end_access)
     services.restrictions.connect_logout(logout.end_access)
-    services.lifecycle.connect_logout(logout.end_access)
+    services.lifecycle.connect_logout(logout)
     server.scopes_supported = services.claims.supported_scopes()
     app.extensions["idp.oidc"] = server
     app.extensions["idp.discovery"] = build_discovery(

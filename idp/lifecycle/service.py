@@ -5,9 +5,10 @@ Jobs take an `as_of` time and give the same result when run twice with the same 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -27,7 +28,7 @@ from idp.lifecycle.messages import (
     send_revalidate_email,
 )
 from idp.lifecycle.purge import AccountPurge
-from idp.lifecycle.sweep import SWEEP_EVENT, InactivitySweep, SweepReport
+from idp.lifecycle.sweep import SWEEP_EVENT, InactivitySweep, SweepDeps, SweepReport
 from idp.notifications.models import OutboxMessage
 from idp.notifications.outbox import Outbox
 from idp.policy import LifecyclePolicy, UsernamePolicy
@@ -36,9 +37,18 @@ from idp.registration.models import ActivationKey
 from idp.roster.models import Enrollment, Relationship
 from idp.staff.access import authorized_staff
 
-EndAccess = Callable[..., None]  # LogoutService.end_access(account, reason, ...)
 REVALIDATE_INTERVAL_MINUTES = 10  # at most one revalidation email per account in this window
 CANCEL_REASON_MAX_LENGTH = 500
+
+
+class AccessEnding(Protocol):
+    """The OIDC one path that ends access (idp.oidc.logout.LogoutService)."""
+
+    def end_access(self, account: Account, reason: str) -> None:
+        """End one account's access."""
+
+    def end_access_many(self, account_ids: Sequence[int], reason: str) -> None:
+        """End many accounts' access, one event each."""
 
 
 @dataclass(frozen=True)
@@ -69,21 +79,30 @@ class LifecycleService:
         self._audit = deps.audit
         self._outbox = deps.outbox
         self._links = deps.links
-        purge = AccountPurge(session, usernames)
-        self._sweep = InactivitySweep(session, policy.inactivity, purge, deps.audit)
-        self._end_access: EndAccess | None = None
+        purge = AccountPurge(session, usernames, self._end_access_many)
+        sweep_deps = SweepDeps(deps.audit, deps.outbox, self._end_access_many)
+        self._sweep = InactivitySweep(session, policy.inactivity, purge, sweep_deps)
+        self._logout: AccessEnding | None = None
 
-    def connect_logout(self, end_access: EndAccess) -> None:
-        """Wire the OIDC `end_access` path (built after the services, with the OIDC server)."""
-        self._end_access = end_access
+    def connect_logout(self, logout: AccessEnding) -> None:
+        """Wire the OIDC path that ends access (built after the services, with the OIDC
+        server)."""
+        self._logout = logout
+
+    def _access(self) -> AccessEnding:
+        if self._logout is None:  # a wiring mistake: never let an account keep its access
+            raise RuntimeError("LifecycleService.connect_logout was not called")
+        return self._logout
+
+    def _end_access_many(self, account_ids: Sequence[int], reason: str) -> None:
+        self._access().end_access_many(account_ids, reason)
 
     def sweep(self, as_of: datetime | None = None, *, dry_run: bool = False) -> SweepReport:
         """Every due transition as of `as_of`, in one transaction: committed, or rolled back
         after counting when `dry_run`."""
         as_of = as_of or self._clock.now()
         try:
-            report = self._sweep.run(as_of)
-            removed = self._remove_unconfirmed(as_of)
+            report = self._sweep_all(as_of)
         except BaseException:
             self._session.rollback()
             raise
@@ -91,9 +110,7 @@ class LifecycleService:
             self._session.rollback()
         else:
             self._session.commit()
-        return SweepReport(
-            report.deleted, report.delete_warned, report.disabled, report.disable_warned, removed
-        )
+        return report
 
     def sweep_if_due(self, now: datetime | None = None) -> SweepReport | None:
         """The daily sweep for `idp worker`: run it unless one ran in the last 24 hours (any
@@ -105,6 +122,13 @@ class LifecycleService:
         if ran_at is not None and ran_at > now - timedelta(days=1):
             return None
         return self.sweep(now)
+
+    def _sweep_all(self, as_of: datetime) -> SweepReport:
+        report = self._sweep.run(as_of)
+        removed = self._remove_unconfirmed(as_of)
+        return SweepReport(
+            report.deleted, report.delete_warned, report.disabled, report.disable_warned, removed
+        )
 
     def remove_unconfirmed(self, as_of: datetime | None = None) -> int:
         """`pending_email --link expired + grace--> removed`, committed; how many."""
@@ -164,8 +188,7 @@ class LifecycleService:
         account.state, account.state_changed_at = AccountState.CANCELLED, self._clock.now()
         account.password_hash = None
         self._session.execute(delete(SecurityAnswer).where(SecurityAnswer.account_id == account.id))
-        if self._end_access is not None:
-            self._end_access(account, "cancelled")
+        self._access().end_access(account, "cancelled")
         self._audit.record(
             "lifecycle:account:cancelled", actor_id=staff.id, subject_id=account.id, reason=cleaned
         )

@@ -12,6 +12,11 @@ never used. A deletion needs a deletion warning queued at least warn_before_dele
 earlier in the same idle period: nobody loses an account without being told first, even
 when the sweep was not run for a while. Disabling is undone by the owner (revalidation), so
 it needs no such guard. Staff accounts are managed by the district and never swept.
+
+Disabled and deleted accounts lose their access through the one path (DESIGN.md 7,
+`end_access_many`): tokens revoked, SSO sessions ended, a back-channel logout queued for every
+app a live session signed in to, one `oidc:access:ended` event per account. Warnings are
+queued through the outbox's own `enqueue_from_select`.
 """
 
 from __future__ import annotations
@@ -20,20 +25,29 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, Update, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountKind, AccountState
 from idp.audit.service import AuditLog
-from idp.lifecycle.purge import AccountPurge, chunks
-from idp.notifications.models import OutboxMessage
-from idp.oidc.models import OAuthToken, SsoSession
+from idp.batches import chunks
+from idp.lifecycle.purge import AccountPurge, EndAccessMany
+from idp.notifications.outbox import Outbox
 from idp.policy import InactivityPolicy
-from idp.sqltypes import JsonDocument, UtcDateTime
 
 DISABLE_WARNING = "inactivity_disable_warning"
 DELETE_WARNING = "inactivity_delete_warning"
 SWEEP_EVENT = "lifecycle:sweep:ran"
+DISABLED_REASON = "inactivity_disabled"  # the reason of their `oidc:access:ended` events
+
+
+@dataclass(frozen=True)
+class SweepDeps:
+    """What the sweep works through besides its session, policy and purge."""
+
+    audit: AuditLog
+    outbox: Outbox
+    end_access_many: EndAccessMany  # LogoutService.end_access_many
 
 
 @dataclass(frozen=True)
@@ -59,12 +73,12 @@ class InactivitySweep:
     """Warns, disables and deletes unused accounts as of a given time."""
 
     def __init__(
-        self, session: Session, policy: InactivityPolicy, purge: AccountPurge, audit: AuditLog
+        self, session: Session, policy: InactivityPolicy, purge: AccountPurge, deps: SweepDeps
     ) -> None:
         self._session = session
         self._policy = policy
         self._purge = purge
-        self._audit = audit
+        self._deps = deps
 
     def run(self, as_of: datetime) -> SweepReport:
         """Apply every due transition in the current transaction (the caller commits)."""
@@ -86,7 +100,7 @@ class InactivitySweep:
             DISABLE_WARNING,
         )
         report = SweepReport(len(deleted), delete_warned, len(disabled), disable_warned)
-        self._audit.record(
+        self._deps.audit.record(
             SWEEP_EVENT,
             deleted=report.deleted,
             delete_warned=report.delete_warned,
@@ -133,21 +147,7 @@ class InactivitySweep:
                 due.values(state=AccountState.DISABLED, state_changed_at=as_of), Account.id
             )
         ]
-        for chunk in chunks(ids):
-            # Six idle months outlive every token and SSO session (their absolute lifetimes
-            # are far shorter), so no app holds one to be told about: revoke in bulk.
-            self._session.execute(
-                update(OAuthToken)
-                .where(OAuthToken.account_id.in_(chunk), OAuthToken.revoked_at.is_(None))
-                .values(revoked_at=as_of)
-                .execution_options(synchronize_session=False)
-            )
-            self._session.execute(
-                update(SsoSession)
-                .where(SsoSession.account_id.in_(chunk), SsoSession.ended_at.is_(None))
-                .values(ended_at=as_of)
-                .execution_options(synchronize_session=False)
-            )
+        self._deps.end_access_many(ids, DISABLED_REASON)
         return ids
 
     def _warn(
@@ -175,29 +175,10 @@ class InactivitySweep:
         """One warning per account that has an email (students have none: marked only).
         The date in the message is worked out when it is sent, and a warning to someone who
         came back in between is not sent at all (see lifecycle.messages)."""
-        source = select(
-            literal(template),
-            Account.email,
-            Account.locale,
-            literal({}, JsonDocument),
-            Account.id,
-            literal("pending"),
-            literal(0),
-            literal(as_of, UtcDateTime()),
-            literal(as_of, UtcDateTime()),
+        recipients = select(
+            Account.email.label("recipient"), Account.locale, Account.id.label("account_id")
         ).where(Account.id.in_(ids), Account.email.is_not(None))
-        columns = [
-            OutboxMessage.template,
-            OutboxMessage.recipient,
-            OutboxMessage.locale,
-            OutboxMessage.context,
-            OutboxMessage.account_id,
-            OutboxMessage.status,
-            OutboxMessage.attempts,
-            OutboxMessage.created_at,
-            OutboxMessage.available_at,
-        ]
-        self._session.execute(insert(OutboxMessage).from_select(columns, source))
+        self._deps.outbox.enqueue_from_select(template, recipients, at=as_of)
 
     def _returning(self, statement: Update, *columns: Any) -> list[Any]:
         result = self._session.execute(

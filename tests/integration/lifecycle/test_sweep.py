@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from idp.accounts.models import Account, AccountKind, AccountState
@@ -13,7 +14,13 @@ from idp.audit.service import AuditLog
 from idp.clock import FrozenClock
 from idp.extensions import db
 from idp.lifecycle.purge import AccountPurge
-from idp.lifecycle.sweep import DELETE_WARNING, DISABLE_WARNING, InactivitySweep, SweepReport
+from idp.lifecycle.sweep import (
+    DELETE_WARNING,
+    DISABLE_WARNING,
+    InactivitySweep,
+    SweepDeps,
+    SweepReport,
+)
 from idp.oidc.models import OAuthToken, SsoSession
 from idp.services import Services
 from tests.builders import make_account
@@ -144,11 +151,13 @@ def test_students_are_swept_but_get_no_email(services: Services, clock: FrozenCl
     assert messages(DISABLE_WARNING) + messages(DELETE_WARNING) == 0
 
 
-def test_policy_may_exempt_students(services: Services, clock: FrozenClock) -> None:
+def test_policy_may_exempt_students(app: Flask, services: Services, clock: FrozenClock) -> None:
     student = idle_account(services, clock, 190, "student0001", AccountKind.STUDENT)
     policy = replace(services.policies.lifecycle.inactivity, is_student_exempt=True)
-    purge = AccountPurge(db.session, services.policies.accounts.usernames)
-    sweep = InactivitySweep(db.session, policy, purge, AuditLog(db.session, clock))
+    end_access_many = app.extensions["idp.logout"].end_access_many
+    purge = AccountPurge(db.session, services.policies.accounts.usernames, end_access_many)
+    deps = SweepDeps(AuditLog(db.session, clock), services.outbox, end_access_many)
+    sweep = InactivitySweep(db.session, policy, purge, deps)
 
     report = sweep.run(clock.now())
     db.session.commit()
