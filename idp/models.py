@@ -4,6 +4,7 @@ from idp.accounts.models import Account
 from idp.audit.models import AuditEvent
 from idp.bridge.models import LegacyCredential
 from idp.credentials.models import SecurityAnswer, SignInThrottle
+from idp.lifecycle.models import SweepRun
 from idp.notifications.models import OutboxMessage
 from idp.oidc.models import (
     AuthorizationCode,
@@ -42,4 +43,5 @@ __all__ = [
     "SsoSession",
     "SsoSessionClient",
     "StaffAssignment",
+    "SweepRun",
 ]

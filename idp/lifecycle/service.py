@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from idp.accounts.links import SignedLinks
 from idp.accounts.models import RELEASED_STATES, Account, AccountKind, AccountState
 from idp.accounts.service import AccountService
-from idp.audit.models import AuditEvent
 from idp.audit.service import AuditLog
 from idp.clock import Clock
 from idp.credentials.models import SecurityAnswer
@@ -27,8 +27,9 @@ from idp.lifecycle.messages import (
     disabled_mark,
     send_revalidate_email,
 )
+from idp.lifecycle.models import SweepRun
 from idp.lifecycle.purge import AccountPurge
-from idp.lifecycle.sweep import SWEEP_EVENT, InactivitySweep, SweepDeps, SweepReport
+from idp.lifecycle.sweep import InactivitySweep, SweepDeps, SweepReport
 from idp.notifications.models import OutboxMessage
 from idp.notifications.outbox import Outbox
 from idp.policy import LifecyclePolicy, UsernamePolicy
@@ -39,6 +40,9 @@ from idp.staff.access import authorized_staff
 
 REVALIDATE_INTERVAL_MINUTES = 10  # at most one revalidation email per account in this window
 CANCEL_REASON_MAX_LENGTH = 500
+SWEEP_INTERVAL = timedelta(days=1)  # `idp worker` sweeps when the last sweep is this old
+# Any number no other advisory lock of the database uses (roster import: 0x1D9_0501).
+_SWEEP_LOCK_KEY = 0x1D9_1506
 
 
 class AccessEnding(Protocol):
@@ -103,6 +107,7 @@ class LifecycleService:
         as_of = as_of or self._clock.now()
         try:
             report = self._sweep_all(as_of)
+            self._record_run(self._clock.now(), is_due_only=False)  # it counts as the day's
         except BaseException:
             self._session.rollback()
             raise
@@ -113,15 +118,22 @@ class LifecycleService:
         return report
 
     def sweep_if_due(self, now: datetime | None = None) -> SweepReport | None:
-        """The daily sweep for `idp worker`: run it unless one ran in the last 24 hours (any
-        worker's; two that start together are safe, the sweep being idempotent)."""
+        """The daily sweep for `idp worker`: run it unless one ran in the last 24 hours.
+
+        Of several workers asking at once exactly one sweeps: the claim (`_record_run`) and the
+        sweep commit together, so a sweep that fails leaves the day unclaimed, and on
+        PostgreSQL a worker that finds the day claimed, or being swept, moves on at once."""
         now = now or self._clock.now()
-        last = select(func.max(AuditEvent.occurred_at)).where(AuditEvent.event == SWEEP_EVENT)
-        ran_at = self._session.execute(last).scalar_one_or_none()
-        self._session.rollback()
-        if ran_at is not None and ran_at > now - timedelta(days=1):
-            return None
-        return self.sweep(now)
+        try:
+            report = self._sweep_all(now) if self._record_run(now, is_due_only=True) else None
+        except BaseException:
+            self._session.rollback()
+            raise
+        if report is None:
+            self._session.rollback()
+        else:
+            self._session.commit()
+        return report
 
     def _sweep_all(self, as_of: datetime) -> SweepReport:
         report = self._sweep.run(as_of)
@@ -129,6 +141,23 @@ class LifecycleService:
         return SweepReport(
             report.deleted, report.delete_warned, report.disabled, report.disable_warned, removed
         )
+
+    def _record_run(self, ran_at: datetime, *, is_due_only: bool) -> bool:
+        """Set the sweep's last run to `ran_at` in this transaction; with `is_due_only`, only
+        if no sweep ran in the SWEEP_INTERVAL before. True if the row moved."""
+        dialect = self._session.get_bind().dialect.name
+        if is_due_only and dialect == "postgresql":
+            # A worker sweeping holds this lock until it commits: the others move on at once
+            # instead of waiting for the sweep's row lock (SQLite has one writer anyway).
+            lock = select(func.pg_try_advisory_xact_lock(_SWEEP_LOCK_KEY))
+            if not self._session.execute(lock).scalar_one():
+                return False
+        upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SweepRun)
+        due = SweepRun.last_ran_at <= ran_at - SWEEP_INTERVAL if is_due_only else None
+        claim = upsert.values(id=1, last_ran_at=ran_at).on_conflict_do_update(
+            index_elements=["id"], set_={"last_ran_at": ran_at}, where=due
+        )
+        return self._session.execute(claim.returning(SweepRun.id)).first() is not None
 
     def remove_unconfirmed(self, as_of: datetime | None = None) -> int:
         """`pending_email --link expired + grace--> removed`, committed; how many."""
