@@ -76,30 +76,16 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _wire_oidc(app: Flask, services: Any, session: Session, clock: Clock) -> None:
-    """The Authlib server and the discovery document, built once per process."""
+def _wire_oidc(app: Flask, services: Any) -> None:
+    """The Authlib server and the discovery document, built once per process from the
+    services' OIDC collaborators (idp/services.py)."""
     from idp.oidc.discovery import build_discovery
-    from idp.oidc.grants import OidcDeps
     from idp.oidc.server import build_server
 
-    deps = OidcDeps(
-        session=session,
-        clock=clock,
-        policy=services.policies.oidc,
-        issuer=app.extensions["idp.settings"].issuer,
-        tokens=services.tokens,
-        keys=services.keys,
-        claims=services.claims,
-    )
-    from idp.oidc.logout import LogoutService
-
+    deps = services.oidc_deps
     server = build_server(deps)
     redact_authlib_secrets()  # its grants log each issued token at DEBUG
-    logout = LogoutService(deps, services.sso, services.outbox, services.audit)
-    app.extensions["idp.logout"] = logout
-    services.recovery.connect_logout(logout.end_access)
-    services.restrictions.connect_logout(logout.end_access)
-    services.lifecycle.connect_logout(logout)
+    app.extensions["idp.logout"] = services.logout
     server.scopes_supported = services.claims.supported_scopes()
     app.extensions["idp.oidc"] = server
     app.extensions["idp.discovery"] = build_discovery(
@@ -146,7 +132,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     session = cast(Session, db.session)
     services = build_services(session, clock, policies, settings, _request_id)
     app.extensions["idp.services"] = services
-    _wire_oidc(app, services, session, clock)
+    _wire_oidc(app, services)
     register_web(app, settings, clock, babel)
     # First of all before_request hooks (CSRF's included): unreadable input never goes further.
     input_guard.install(app)

@@ -28,14 +28,16 @@ from idp.lifecycle.service import LifecycleDeps, LifecycleService
 from idp.notifications.outbox import Outbox
 from idp.oidc.claims import ClaimsService
 from idp.oidc.consent import ConsentService
+from idp.oidc.grants import OidcDeps
 from idp.oidc.keys import SigningKeyService, build_signing_keys
+from idp.oidc.logout import LogoutService
 from idp.oidc.sessions import SsoSessionService
 from idp.oidc.tokens import TokenStore
 from idp.policy import Policies
 from idp.recovery.messages import RecoveryMessages
 from idp.recovery.service import RecoveryDeps, RecoveryService, RecoverySetup
 from idp.registration.keys import ActivationKeyService
-from idp.registration.messages import EmailLinks, RegistrationMessages
+from idp.registration.messages import EmailLinks, RegistrationMessages, VerifyRoute
 from idp.registration.provisioning import ProvisioningService
 from idp.registration.service import RegistrationService, RegistrationSetup
 from idp.roster.access import GuardianAccess
@@ -58,6 +60,8 @@ class Services:
     claims: ClaimsService
     outbox: Outbox
     links: SignedLinks
+    oidc_deps: OidcDeps
+    logout: LogoutService
     activation_keys: ActivationKeyService
     registration: RegistrationService
     registration_messages: RegistrationMessages
@@ -81,6 +85,22 @@ class Services:
         }
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What several capabilities are built with, by name (no positional tuples)."""
+
+    session: Session
+    clock: Clock
+    policies: Policies
+    settings: Settings
+    audit: AuditLog
+    accounts: AccountService
+    hasher: SecretHasher
+    outbox: Outbox
+    links: EmailLinks
+    access: LogoutService  # the one path that ends access (DESIGN.md 7)
+
+
 def build_services(
     session: Session,
     clock: Clock,
@@ -88,151 +108,200 @@ def build_services(
     settings: Settings,
     request_id: Callable[[], str | None] = lambda: None,
 ) -> Services:
-    """Wire services to the (scoped) session, clock and policies."""
+    """Wire every service to the (scoped) session, clock and policies, complete at
+    construction: each gets all its collaborators here, none is connected afterwards."""
     audit = AuditLog(session, clock, request_id)
     accounts = AccountService(session, clock, policies.accounts, audit)
-    hasher = SecretHasher(policies.credentials.hashing)
-    setup = SignInSetup(
-        lockout=policies.credentials.lockout,
-        hasher=hasher,
-        name_key=settings.secret_key.encode(),
-        provisioning_minutes=policies.lifecycle.registration.provisioning_promise_minutes,
-        link_hours=policies.lifecycle.registration.email_link_hours,
-    )
-    tokens = TokenStore(session, clock, policies.oidc.tokens)
     outbox = Outbox(session, clock)
-    # One signer for every emailed link (purposes are salted apart inside it).
-    links = EmailLinks(
-        SignedLinks(settings.secret_key, clock), policies.lifecycle.registration, settings.issuer
+    oidc = _oidc_services(session, clock, policies, settings, audit, outbox)
+    shared = Shared(
+        session=session,
+        clock=clock,
+        policies=policies,
+        settings=settings,
+        audit=audit,
+        accounts=accounts,
+        hasher=SecretHasher(policies.credentials.hashing),
+        outbox=outbox,
+        # One signer for every emailed link (purposes are salted apart inside it).
+        links=EmailLinks(
+            SignedLinks(settings.secret_key, clock),
+            policies.lifecycle.registration,
+            settings.issuer,
+        ),
+        access=oidc["logout"],
     )
-    shared = (audit, accounts, hasher, outbox, links)
-    registration = _registration_services(session, clock, policies, settings, shared)
-    recovery = _recovery_services(session, clock, policies, settings, shared)
-    sign_in = SignInService(session, clock, setup, accounts, audit)
-    connect = (sign_in, registration["registration_messages"])
+    bridge = _bridge_services(shared)
     return Services(
         policies=policies,
         audit=audit,
         accounts=accounts,
-        hasher=hasher,
-        sign_in=sign_in,
-        keys=build_signing_keys(session, clock, policies, settings),
-        tokens=tokens,
-        sso=SsoSessionService(session, clock, policies.oidc.sessions),
-        consent=ConsentService(session, clock, audit, tokens),
-        claims=ClaimsService(
-            session, policies.claims, GuardianAccess(session, policies.rollout), clock
-        ),
+        hasher=shared.hasher,
         outbox=outbox,
-        links=links.signer,
-        restrictions=RestrictionService(session, clock, audit),
-        **registration,
-        **recovery,
-        **_student_services(session, clock, policies, settings, shared),
-        **_bridge_services(session, clock, settings, shared, connect),
+        links=shared.links.signer,
+        restrictions=RestrictionService(session, clock, audit, shared.access),
+        sign_in=_sign_in_service(shared, bridge["bridge"]),
+        **oidc,
+        **bridge,
+        **_registration_services(shared, bridge["bridge"].verify_route),
+        **_lifecycle_services(shared),
+        **_recovery_services(shared),
+        **_student_services(shared),
     )
 
 
-def _bridge_services(
-    session: Session,
-    clock: Clock,
-    settings: Settings,
-    shared: tuple[AuditLog, AccountService, SecretHasher, Outbox, EmailLinks],
-    connect: tuple[SignInService, RegistrationMessages],
-) -> dict[str, Any]:
-    """The IC bridge (IDP_BRIDGE_MODE), tried by sign-in for names no portal account has."""
-    audit, accounts, hasher, outbox, email_links = shared
-    verifier: LegacyVerifier = ImportedVerifier(hasher)
-    if settings.bridge.mode == "http":
-        verifier = HttpVerifier(settings.bridge.url, settings.bridge.timeout_seconds)
-    setup = BridgeSetup(verifier, email_links.signer, email_links.policy.email_link_hours)
-    bridge = BridgeService(session, clock, setup, (accounts, hasher, outbox, audit))
-    sign_in, registration_messages = connect
-    sign_in.connect_bridge(bridge)
-    # The upgrade sends registration's confirmation email, with its own link and page.
-    registration_messages.connect_verify_route(bridge.verify_route)
-    return {"bridge": bridge, "legacy_credentials": LegacyCredentialService(session, clock, audit)}
-
-
-def _student_services(
+def _oidc_services(
     session: Session,
     clock: Clock,
     policies: Policies,
     settings: Settings,
-    shared: tuple[AuditLog, AccountService, SecretHasher, Outbox, EmailLinks],
+    audit: AuditLog,
+    outbox: Outbox,
 ) -> dict[str, Any]:
+    """Tokens, signing keys, SSO sessions, consent, claims and the one path that ends access;
+    the Authlib server is built from `oidc_deps` with the app (idp/__init__.py)."""
+    tokens = TokenStore(session, clock, policies.oidc.tokens)
+    sso = SsoSessionService(session, clock, policies.oidc.sessions)
+    claims = ClaimsService(
+        session, policies.claims, GuardianAccess(session, policies.rollout), clock
+    )
+    deps = OidcDeps(
+        session=session,
+        clock=clock,
+        policy=policies.oidc,
+        issuer=settings.issuer,
+        tokens=tokens,
+        keys=build_signing_keys(session, clock, policies, settings),
+        claims=claims,
+    )
+    return {
+        "oidc_deps": deps,
+        "tokens": tokens,
+        "keys": deps.keys,
+        "sso": sso,
+        "consent": ConsentService(session, clock, audit, tokens),
+        "claims": claims,
+        "logout": LogoutService(deps, sso, outbox, audit),
+    }
+
+
+def _sign_in_service(shared: Shared, bridge: BridgeService) -> SignInService:
+    """Portal sign-in, which also accepts IC credentials through the bridge (DESIGN.md 5)."""
+    policies, settings = shared.policies, shared.settings
+    setup = SignInSetup(
+        lockout=policies.credentials.lockout,
+        hasher=shared.hasher,
+        name_key=settings.secret_key.encode(),
+        provisioning_minutes=policies.lifecycle.registration.provisioning_promise_minutes,
+        link_hours=policies.lifecycle.registration.email_link_hours,
+    )
+    return SignInService(shared.session, shared.clock, setup, shared.accounts, shared.audit, bridge)
+
+
+def _bridge_services(shared: Shared) -> dict[str, Any]:
+    """The IC bridge (IDP_BRIDGE_MODE), tried by sign-in for names no portal account has."""
+    settings = shared.settings
+    verifier: LegacyVerifier = ImportedVerifier(shared.hasher)
+    if settings.bridge.mode == "http":
+        verifier = HttpVerifier(settings.bridge.url, settings.bridge.timeout_seconds)
+    links = shared.links
+    setup = BridgeSetup(verifier, links.signer, links.policy.email_link_hours)
+    bridge = BridgeService(
+        shared.session,
+        shared.clock,
+        setup,
+        (shared.accounts, shared.hasher, shared.outbox, shared.audit),
+    )
+    legacy = LegacyCredentialService(shared.session, shared.clock, shared.audit)
+    return {"bridge": bridge, "legacy_credentials": legacy}
+
+
+def _student_services(shared: Shared) -> dict[str, Any]:
     """Student sign-in (accounts.toml [students]) with its own lockout."""
-    audit, accounts, hasher, _outbox, _links = shared
+    policies = shared.policies
     setup = StudentSignInSetup(
         policy=policies.accounts.students,
         rollout=policies.rollout,
         passwords=policies.credentials.passwords,
-        hasher=hasher,
-        name_key=settings.secret_key.encode(),
+        hasher=shared.hasher,
+        name_key=shared.settings.secret_key.encode(),
     )
-    return {"student_sign_in": StudentSignInService(session, clock, setup, accounts, audit)}
+    service = StudentSignInService(
+        shared.session, shared.clock, setup, shared.accounts, shared.audit
+    )
+    return {"student_sign_in": service}
 
 
-def _recovery_services(
-    session: Session,
-    clock: Clock,
-    policies: Policies,
-    settings: Settings,
-    shared: tuple[AuditLog, AccountService, SecretHasher, Outbox, EmailLinks],
-) -> dict[str, Any]:
+def _recovery_services(shared: Shared) -> dict[str, Any]:
     """Security questions, forgot and change password, and their emails."""
-    audit, accounts, hasher, outbox, email_links = shared
-    credentials, key = policies.credentials, settings.secret_key.encode()
+    session, clock = shared.session, shared.clock
+    credentials, key = shared.policies.credentials, shared.settings.secret_key.encode()
     questions = SecurityQuestionService(
-        session, clock, credentials.security_questions, hasher, audit
+        session, clock, credentials.security_questions, shared.hasher, shared.audit
     )
     setup = RecoverySetup(
-        policy=policies.lifecycle.recovery,
+        policy=shared.policies.lifecycle.recovery,
         passwords=credentials.passwords,
-        links=email_links.signer,
+        links=shared.links.signer,
         answers_throttle=FailureThrottle(session, clock, credentials.lockout, key, "recover:"),
         sign_in_throttle=FailureThrottle(session, clock, credentials.lockout, key),
     )
-    deps = RecoveryDeps(accounts, hasher, questions, outbox, audit)
-    minutes = policies.lifecycle.recovery.reset_link_minutes
+    deps = RecoveryDeps(
+        accounts=shared.accounts,
+        hasher=shared.hasher,
+        questions=questions,
+        outbox=shared.outbox,
+        audit=shared.audit,
+        access=shared.access,
+    )
+    minutes = shared.policies.lifecycle.recovery.reset_link_minutes
     return {
         "questions": questions,
         "recovery": RecoveryService(session, clock, setup, deps),
-        "recovery_messages": RecoveryMessages(session, email_links, minutes),
+        "recovery_messages": RecoveryMessages(session, shared.links, minutes),
     }
 
 
-def _registration_services(
-    session: Session,
-    clock: Clock,
-    policies: Policies,
-    settings: Settings,
-    shared: tuple[AuditLog, AccountService, SecretHasher, Outbox, EmailLinks],
-) -> dict[str, Any]:
-    """Activation keys, registration, its emails, provisioning and the lifecycle jobs."""
-    audit, accounts, hasher, outbox, email_links = shared
+def _registration_services(shared: Shared, upgrade_route: VerifyRoute) -> dict[str, Any]:
+    """Activation keys, registration, its emails (the IC upgrade's confirmation link among
+    them) and provisioning."""
+    session, clock, policies = shared.session, shared.clock, shared.policies
     access = GuardianAccess(session, policies.rollout)
     policy = policies.lifecycle.registration
-    keys = ActivationKeyService(session, clock, policy, access, audit)
+    keys = ActivationKeyService(session, clock, policy, access, shared.audit)
     throttle = FailureThrottle(
-        session, clock, policies.credentials.lockout, settings.secret_key.encode(), "register:"
+        session,
+        clock,
+        policies.credentials.lockout,
+        shared.settings.secret_key.encode(),
+        "register:",
     )
-    setup = RegistrationSetup(policy, policies.credentials.passwords, throttle, email_links.signer)
+    setup = RegistrationSetup(policy, policies.credentials.passwords, throttle, shared.links.signer)
+    collaborators = (keys, shared.accounts, shared.hasher, shared.outbox, shared.audit)
+    messages = RegistrationMessages(session, clock, shared.links, shared.audit, [upgrade_route])
     return {
         "activation_keys": keys,
-        "registration": RegistrationService(
-            session, clock, setup, (keys, accounts, hasher, outbox, audit)
-        ),
-        "registration_messages": RegistrationMessages(session, clock, email_links, audit),
-        "provisioning": ProvisioningService(session, clock, access, outbox, audit),
+        "registration": RegistrationService(session, clock, setup, collaborators),
+        "registration_messages": messages,
+        "provisioning": ProvisioningService(session, clock, access, shared.outbox, shared.audit),
+    }
+
+
+def _lifecycle_services(shared: Shared) -> dict[str, Any]:
+    """The inactivity sweep, revalidation, cancellation and their emails."""
+    session, policies = shared.session, shared.policies
+    deps = LifecycleDeps(
+        accounts=shared.accounts,
+        audit=shared.audit,
+        outbox=shared.outbox,
+        links=shared.links.signer,
+        access=shared.access,
+    )
+    return {
         "lifecycle": LifecycleService(
-            session,
-            clock,
-            policies.lifecycle,
-            policies.accounts.usernames,
-            LifecycleDeps(accounts, audit, outbox, email_links.signer),
+            session, shared.clock, policies.lifecycle, policies.accounts.usernames, deps
         ),
         "lifecycle_messages": LifecycleMessages(
-            session, email_links, policies.lifecycle.inactivity
+            session, shared.links, policies.lifecycle.inactivity
         ),
     }

@@ -73,7 +73,9 @@ class SignInService:
         setup: SignInSetup,
         accounts: AccountService,
         audit: AuditLog,
+        bridge: LegacySignIn,
     ) -> None:
+        """`bridge` accepts IC credentials in the same form (DESIGN.md 5)."""
         self._session = session
         self._clock = clock
         self._throttle = FailureThrottle(session, clock, setup.lockout, setup.name_key)
@@ -82,10 +84,6 @@ class SignInService:
         self._link_hours = setup.link_hours
         self._accounts = accounts
         self._audit = audit
-        self._bridge: LegacySignIn | None = None
-
-    def connect_bridge(self, bridge: LegacySignIn) -> None:
-        """Accept IC credentials in the same form (DESIGN.md 5), through the bridge."""
         self._bridge = bridge
 
     def sign_in(self, login_name: str, password: str) -> Account:
@@ -107,7 +105,7 @@ class SignInService:
         if standing.locked_minutes is not None:
             raise SignInLockedError(minutes=standing.locked_minutes)
         account: Account | None = found.Account if login_name.strip() else None
-        if account is None and self._bridge is not None and login_name.strip():
+        if account is None and login_name.strip():
             self._sign_in_bridged(self._bridge, login_name, password)
         if not self._hasher.verify(account.password_hash if account else None, password):
             self._record_failure(login_name, account)

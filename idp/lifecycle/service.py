@@ -5,15 +5,14 @@ Jobs take an `as_of` time and give the same result when run twice with the same 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from idp.accounts.ending import AccessEnding
 from idp.accounts.links import SignedLinks
 from idp.accounts.models import RELEASED_STATES, Account, AccountKind, AccountState
 from idp.accounts.service import AccountService
@@ -45,16 +44,6 @@ SWEEP_INTERVAL = timedelta(days=1)  # `idp worker` sweeps when the last sweep is
 _SWEEP_LOCK_KEY = 0x1D9_1506
 
 
-class AccessEnding(Protocol):
-    """The OIDC one path that ends access (idp.oidc.logout.LogoutService)."""
-
-    def end_access(self, account: Account, reason: str) -> None:
-        """End one account's access."""
-
-    def end_access_many(self, account_ids: Sequence[int], reason: str) -> None:
-        """End many accounts' access, one event each."""
-
-
 @dataclass(frozen=True)
 class LifecycleDeps:
     """The services lifecycle jobs work through."""
@@ -63,6 +52,7 @@ class LifecycleDeps:
     audit: AuditLog
     outbox: Outbox
     links: SignedLinks
+    access: AccessEnding  # the one path that ends access (oidc.logout.LogoutService)
 
 
 class LifecycleService:
@@ -83,23 +73,10 @@ class LifecycleService:
         self._audit = deps.audit
         self._outbox = deps.outbox
         self._links = deps.links
-        purge = AccountPurge(session, usernames, self._end_access_many)
-        sweep_deps = SweepDeps(deps.audit, deps.outbox, self._end_access_many)
+        self._access = deps.access
+        purge = AccountPurge(session, usernames, deps.access.end_access_many)
+        sweep_deps = SweepDeps(deps.audit, deps.outbox, deps.access.end_access_many)
         self._sweep = InactivitySweep(session, policy.inactivity, purge, sweep_deps)
-        self._logout: AccessEnding | None = None
-
-    def connect_logout(self, logout: AccessEnding) -> None:
-        """Wire the OIDC path that ends access (built after the services, with the OIDC
-        server)."""
-        self._logout = logout
-
-    def _access(self) -> AccessEnding:
-        if self._logout is None:  # a wiring mistake: never let an account keep its access
-            raise RuntimeError("LifecycleService.connect_logout was not called")
-        return self._logout
-
-    def _end_access_many(self, account_ids: Sequence[int], reason: str) -> None:
-        self._access().end_access_many(account_ids, reason)
 
     def sweep(self, as_of: datetime | None = None, *, dry_run: bool = False) -> SweepReport:
         """Every due transition as of `as_of`, in one transaction: committed, or rolled back
@@ -217,7 +194,7 @@ class LifecycleService:
         account.state, account.state_changed_at = AccountState.CANCELLED, self._clock.now()
         account.password_hash = None
         self._session.execute(delete(SecurityAnswer).where(SecurityAnswer.account_id == account.id))
-        self._access().end_access(account, "cancelled")
+        self._access.end_access(account, "cancelled")
         self._audit.record(
             "lifecycle:account:cancelled", actor_id=staff.id, subject_id=account.id, reason=cleaned
         )

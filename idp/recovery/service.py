@@ -8,12 +8,13 @@ link is single use without any extra table.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask_babel import LazyString
 from sqlalchemy.orm import Session
 
+from idp.accounts.ending import AccessEnding
 from idp.accounts.links import SignedLinks
 from idp.accounts.models import Account, AccountKind, AccountState
 from idp.accounts.service import AccountService
@@ -37,7 +38,6 @@ RESET_PURPOSE = "reset_password"
 ANSWERED_PURPOSE = "reset_answered"  # proof that the questions were answered, for step 2
 RESET_EMAIL = "password_reset"
 CHANGED_EMAIL = "password_changed"
-EndAccess = Callable[..., None]  # LogoutService.end_access(account, reason, keep_sid=...)
 
 
 def password_fingerprint(account: Account) -> str:
@@ -65,6 +65,7 @@ class RecoveryDeps:
     questions: SecurityQuestionService
     outbox: Outbox
     audit: AuditLog
+    access: AccessEnding  # the one path that ends sessions and tokens (oidc.logout)
 
 
 class RecoveryService:
@@ -77,14 +78,9 @@ class RecoveryService:
         self._clock = clock
         self._setup = setup
         self._deps = deps
-        self._end_access: EndAccess | None = None
         # Stands in for an unknown name in the security-answer query, which then runs for
         # every name (request_reset). Never added to the session; no account has id 0.
         self._nobody = Account(id=0)
-
-    def connect_logout(self, end_access: EndAccess) -> None:
-        """Wire the one path that ends sessions and tokens (built with the OIDC server)."""
-        self._end_access = end_access
 
     def request_reset(self, username: str) -> None:
         """Queue the reset link for an account that can recover; the caller says the same
@@ -168,8 +164,7 @@ class RecoveryService:
     ) -> None:
         password_rules.check_password(new_password, self._setup.passwords, account.username)
         account.password_hash = self._deps.hasher.hash(new_password)
-        if self._end_access is not None:
-            self._end_access(account, reason, keep_sid=keep_sid)
+        self._deps.access.end_access(account, reason, keep_sid=keep_sid)
         if account.email is not None:
             self._deps.outbox.enqueue(
                 CHANGED_EMAIL, account.email, {}, locale=account.locale, account_id=account.id

@@ -7,7 +7,7 @@ sent, so no live token ever rests in the database, and a message for an account 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -95,18 +95,23 @@ class EmailLinks:
 class RegistrationMessages:
     """Preparers for the outbox mailer: the context of each message, or None to skip it."""
 
-    def __init__(self, session: Session, clock: Clock, links: EmailLinks, audit: AuditLog) -> None:
+    def __init__(
+        self,
+        session: Session,
+        clock: Clock,
+        links: EmailLinks,
+        audit: AuditLog,
+        verify_routes: Sequence[VerifyRoute] = (),
+    ) -> None:
+        """`verify_routes` let another flow's accounts get that flow's confirmation link
+        (resends included): the IC upgrade's."""
         self._session = session
         self._clock = clock
         self._links = links.signer
         self._policy = links.policy
         self._base_url = links.base_url.rstrip("/")
         self._audit = audit
-        self._verify_routes: list[VerifyRoute] = []
-
-    def connect_verify_route(self, route: VerifyRoute) -> None:
-        """Let another flow's accounts get that flow's confirmation link (resends included)."""
-        self._verify_routes.append(route)
+        self._verify_routes = tuple(verify_routes)
 
     def preparers(self) -> dict[str, Any]:
         """Template name -> preparer, for the mailer."""

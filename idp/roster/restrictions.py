@@ -8,12 +8,12 @@ and userinfo answer, and present again after a lift from the next sign-in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from idp.accounts.ending import AccessEnding
 from idp.accounts.models import RELEASED_STATES, Account, AccountKind
 from idp.audit.service import AuditLog
 from idp.clock import Clock
@@ -21,22 +21,19 @@ from idp.roster import errors
 from idp.roster.models import Person, Relationship
 from idp.staff.access import authorized_staff
 
-EndAccess = Callable[..., None]  # LogoutService.end_access(account, reason, student_id=...)
 REASON_MAX_LENGTH = 500  # Relationship.restriction_reason
 
 
 class RestrictionService:
     """Records and lifts guardian-rights restrictions, with who, when and the legal reason."""
 
-    def __init__(self, session: Session, clock: Clock, audit: AuditLog) -> None:
+    def __init__(
+        self, session: Session, clock: Clock, audit: AuditLog, access: AccessEnding
+    ) -> None:
         self._session = session
         self._clock = clock
         self._audit = audit
-        self._end_access: EndAccess | None = None
-
-    def connect_logout(self, end_access: EndAccess) -> None:
-        """Wire the OIDC `end_access` path (built after the services, with the OIDC server)."""
-        self._end_access = end_access
+        self._access = access
 
     def restrict(
         self, guardian_person_id: str, student_person_id: str, staff_username: str, reason: str
@@ -51,8 +48,9 @@ class RestrictionService:
         relationship.restriction_reason = reason
         self._record("roster:relationship:restricted", relationship, staff, reason)
         for account in self._guardian_accounts(relationship.guardian_id):
-            if self._end_access is not None:
-                self._end_access(account, "guardian_restricted", student_id=relationship.student_id)
+            self._access.end_access(
+                account, "guardian_restricted", student_id=relationship.student_id
+            )
         self._session.commit()
         return relationship
 

@@ -214,3 +214,16 @@ def test_end_access_revokes_tokens_and_sessions(
     assert userinfo.status_code == 401
     assert db.session.execute(select(SsoSession.ended_at)).scalar_one() is not None
     assert len(db.session.execute(select(OutboxMessage)).scalars().all()) == 1
+
+
+def test_every_service_that_ends_access_holds_the_one_logout_service(app: Flask) -> None:
+    services = app.extensions["idp.services"]
+
+    holders = [
+        services.restrictions._access,
+        services.recovery._deps.access,
+        services.lifecycle._access,
+    ]
+
+    assert all(holder is services.logout for holder in holders)
+    assert app.extensions["idp.logout"] is services.logout
