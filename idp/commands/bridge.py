@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from idp.bridge.legacy import IMPORT_HELP
-from idp.commands import fail, when
+from idp.cli_support import fail, when
 
 
 @click.group(cls=AppGroup)

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from idp.commands import fail
+from idp.cli_support import fail
 
 
 @click.group(cls=AppGroup)

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from idp.commands import fail, when
+from idp.cli_support import fail, when
 
 
 @click.group(cls=AppGroup)

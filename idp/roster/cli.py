@@ -18,8 +18,8 @@ from flask.cli import AppGroup
 from flask_babel import force_locale, lazy_gettext, lazy_ngettext
 from sqlalchemy.orm import Session
 
+from idp.cli_support import fail, when
 from idp.clock import monotonic
-from idp.commands import fail, when
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.roster.oneroster import ImportReport, Progress, RosterImporter

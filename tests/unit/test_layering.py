@@ -2,8 +2,8 @@
 
 - Domain code never touches the request (STYLE.md 1, DESIGN.md 2): only the edges import
   flask, werkzeug, click or authlib.integrations. The edges are idp/__init__.py,
-  extensions.py, web/, oidc/server.py, the command line (cli.py, commands/) and each
-  capability's command group (`<capability>/cli.py`).
+  extensions.py, web/, oidc/server.py, the command line (cli.py, commands/, cli_support.py)
+  and each capability's command group (`<capability>/cli.py`).
 - Domain code never imports an edge: web/, the command line, a capability's cli.py, the OIDC
   wiring (oidc/server.py). Models may still use the shared `db` of extensions.py.
 - Policies never import a capability (DESIGN.md 2: idp/policy only loads and validates).
@@ -44,7 +44,9 @@ CAPABILITIES = frozenset(
 # district, and Alembic's migrations (tooling, not checked).
 OTHER_PACKAGES = frozenset({"policy", "web", "commands", "demo", "migrations"})
 
-EDGE_FILES = frozenset({"__init__.py", "extensions.py", "cli.py", "oidc/server.py"})
+EDGE_FILES = frozenset(
+    {"__init__.py", "extensions.py", "cli.py", "cli_support.py", "oidc/server.py"}
+)
 EDGE_FOLDERS = ("web/", "commands/")
 REQUEST_LIBRARIES = ("flask", "werkzeug", "click", "authlib.integrations")
 # The table registry imports every package's models, the web's browser-session table included.
@@ -167,7 +169,7 @@ def _names_an_edge(name: str) -> bool:
     parts = name.split(".")
     if parts[0] != "idp" or len(parts) < 2:
         return False
-    if parts[1] in ("web", "cli", "commands") or parts[1:3] == ["oidc", "server"]:
+    if parts[1] in ("web", "cli", "cli_support", "commands") or parts[1:3] == ["oidc", "server"]:
         return True
     return len(parts) >= 3 and parts[2] == "cli"  # idp.<capability>.cli
 
@@ -277,7 +279,15 @@ def test_a_domain_module_importing_the_request_is_found(
 
 
 @pytest.mark.parametrize(
-    "path", ["web/login.py", "roster/cli.py", "cli.py", "commands/bridge.py", "oidc/server.py"]
+    "path",
+    [
+        "web/login.py",
+        "roster/cli.py",
+        "cli.py",
+        "cli_support.py",
+        "commands/bridge.py",
+        "oidc/server.py",
+    ],
 )
 def test_an_edge_may_import_flask_and_click(path: str) -> None:
     assert request_violations(path, "import click\nfrom flask import request") == []
@@ -291,6 +301,7 @@ def test_an_edge_may_import_flask_and_click(path: str) -> None:
         ("oidc/tokens.py", "from .server import SignInContext", "idp.oidc.server.SignInContext"),
         ("roster/service.py", "from . import cli", "imports idp.roster.cli"),
         ("roster/oneroster/importer.py", "from ...commands import fail", "idp.commands.fail"),
+        ("lifecycle/sweep.py", "from idp.cli_support import when", "idp.cli_support.when"),
         ("notifications/outbox.py", "import idp.cli", "imports idp.cli"),
         ("models.py", "from idp.web.deps import services", "idp.web.deps.services"),
     ],
