@@ -15,9 +15,9 @@ from flask.cli import FlaskGroup
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import LOCALES
+from idp.bridge.cli import bridge
 from idp.cli_support import fail
 from idp.cli_support import when as _when
-from idp.commands.bridge import bridge
 from idp.commands.lifecycle import accounts, lifecycle
 from idp.commands.students import students
 from idp.config import ConfigError, load_settings

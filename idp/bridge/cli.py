@@ -1,4 +1,9 @@
-"""`idp bridge`: legacy Infinite Campus credentials."""
+"""`idp bridge …`: import legacy Infinite Campus credentials, show a person's bridge status.
+
+The bridge's command group, registered on the `idp` group by idp/cli.py. Like every
+capability's cli.py it is an edge (tests/unit/test_layering.py): it may import Flask and click.
+Its subcommands run in the app context (`flask.cli.AppGroup`).
+"""
 
 from __future__ import annotations
 
