@@ -1,4 +1,10 @@
-"""`idp lifecycle` and `idp accounts`: the sweep, and staff cancelling an account."""
+"""`idp lifecycle` and `idp accounts`: the sweep, and staff cancelling an account.
+
+The lifecycle's two command groups (cancellation is a lifecycle transition, DESIGN.md 4),
+registered on the `idp` group by idp/cli.py. Like every capability's cli.py they are an edge
+(tests/unit/test_layering.py): they may import Flask and click. Their subcommands run in the
+app context (`flask.cli.AppGroup`).
+"""
 
 from __future__ import annotations
 
