@@ -18,8 +18,8 @@ from idp.accounts.models import LOCALES
 from idp.bridge.cli import bridge
 from idp.cli_support import fail
 from idp.cli_support import when as _when
-from idp.commands.students import students
 from idp.config import ConfigError, load_settings
+from idp.credentials.cli import students
 from idp.extensions import db
 from idp.lifecycle.cli import accounts, lifecycle
 from idp.oidc.keys import SigningKeyService, build_signing_keys, key_state

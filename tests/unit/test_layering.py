@@ -2,8 +2,8 @@
 
 - Domain code never touches the request (STYLE.md 1, DESIGN.md 2): only the edges import
   flask, werkzeug, click or authlib.integrations. The edges are idp/__init__.py,
-  extensions.py, web/, oidc/server.py, the command line (cli.py, commands/, cli_support.py)
-  and each capability's command group (`<capability>/cli.py`).
+  extensions.py, web/, oidc/server.py, the command line (cli.py and its helpers,
+  cli_support.py) and each capability's command group (`<capability>/cli.py`).
 - Domain code never imports an edge: web/, the command line, a capability's cli.py, the OIDC
   wiring (oidc/server.py). Models may still use the shared `db` of extensions.py.
 - Policies never import a capability (DESIGN.md 2: idp/policy only loads and validates).
@@ -40,14 +40,15 @@ CAPABILITIES = frozenset(
         "staff",
     }
 )
-# The other packages: policy loading, the web edge, the command line's groups, the demo
-# district, and Alembic's migrations (tooling, not checked).
-OTHER_PACKAGES = frozenset({"policy", "web", "commands", "demo", "migrations"})
+# The other packages: policy loading, the web edge, the demo district, and Alembic's
+# migrations (tooling, not checked). The command line has no package: idp/cli.py registers each
+# capability's cli.py.
+OTHER_PACKAGES = frozenset({"policy", "web", "demo", "migrations"})
 
 EDGE_FILES = frozenset(
     {"__init__.py", "extensions.py", "cli.py", "cli_support.py", "oidc/server.py"}
 )
-EDGE_FOLDERS = ("web/", "commands/")
+EDGE_FOLDERS = ("web/",)
 REQUEST_LIBRARIES = ("flask", "werkzeug", "click", "authlib.integrations")
 # The table registry imports every package's models, the web's browser-session table included.
 ALLOWED_EDGE_IMPORTS = {"models.py": ("idp.web.session_models",)}
@@ -169,7 +170,7 @@ def _names_an_edge(name: str) -> bool:
     parts = name.split(".")
     if parts[0] != "idp" or len(parts) < 2:
         return False
-    if parts[1] in ("web", "cli", "cli_support", "commands") or parts[1:3] == ["oidc", "server"]:
+    if parts[1] in ("web", "cli", "cli_support") or parts[1:3] == ["oidc", "server"]:
         return True
     return len(parts) >= 3 and parts[2] == "cli"  # idp.<capability>.cli
 
@@ -269,6 +270,7 @@ def test_no_module_breaks_the_rule(rule: Callable[[str, str], list[str]]) -> Non
         ("roster/models.py", "import flask", "imports flask"),
         ("demo/loader.py", "from werkzeug.wrappers import Request", "imports werkzeug.wrappers"),
         ("roster/oneroster/cli.py", "import click", "imports click"),
+        ("commands/bridge.py", "import click", "imports click"),  # no second command folder
         ("services.py", "from authlib.integrations import flask_oauth2", "authlib.integrations"),
     ],
 )
@@ -285,7 +287,7 @@ def test_a_domain_module_importing_the_request_is_found(
         "roster/cli.py",
         "cli.py",
         "cli_support.py",
-        "commands/bridge.py",
+        "credentials/cli.py",
         "oidc/server.py",
     ],
 )
@@ -300,8 +302,9 @@ def test_an_edge_may_import_flask_and_click(path: str) -> None:
         ("accounts/service.py", "from ..web import deps", "imports idp.web.deps"),
         ("oidc/tokens.py", "from .server import SignInContext", "idp.oidc.server.SignInContext"),
         ("roster/service.py", "from . import cli", "imports idp.roster.cli"),
-        ("roster/oneroster/importer.py", "from ...commands import fail", "idp.commands.fail"),
+        ("roster/oneroster/importer.py", "from ...cli_support import fail", "cli_support.fail"),
         ("lifecycle/sweep.py", "from idp.cli_support import when", "idp.cli_support.when"),
+        ("credentials/service.py", "from .cli import students", "imports idp.credentials.cli"),
         ("notifications/outbox.py", "import idp.cli", "imports idp.cli"),
         ("models.py", "from idp.web.deps import services", "idp.web.deps.services"),
     ],

@@ -1,4 +1,9 @@
-"""`idp students`: district passwords and sign-in lockouts of students."""
+"""`idp students`: district passwords and sign-in lockouts of students.
+
+The command group of student sign-in (idp/credentials/students.py), registered on the `idp`
+group by idp/cli.py. Like every capability's cli.py it is an edge (tests/unit/test_layering.py):
+it may import Flask and click. Its subcommands run in the app context (`flask.cli.AppGroup`).
+"""
 
 from __future__ import annotations
 
