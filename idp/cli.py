@@ -13,16 +13,14 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup
 from sqlalchemy.orm import Session
 
-from idp.accounts.models import LOCALES
 from idp.bridge.cli import bridge
-from idp.cli_support import fail
 from idp.config import ConfigError, load_settings
 from idp.credentials.cli import students
 from idp.extensions import db
 from idp.lifecycle.cli import accounts, lifecycle
 from idp.oidc.cli import clients, signing_keys
 from idp.policy import PolicyError, load_policies
-from idp.registration.models import ID_TYPES
+from idp.registration.cli import activation
 from idp.roster.cli import roster
 
 
@@ -63,7 +61,7 @@ def policies_check() -> None:
 
 
 main.add_command(roster)
-for _group in (bridge, lifecycle, accounts, students, clients, signing_keys):
+for _group in (bridge, lifecycle, accounts, students, clients, signing_keys, activation):
     main.add_command(_group)
 
 
@@ -84,43 +82,6 @@ def demo_load(as_json: bool) -> None:
         click.echo(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(summary.as_text())
-
-
-@main.group()
-def activation() -> None:
-    """Activation keys (the "GUID" school staff give a guardian after a photo-ID check)."""
-
-
-@activation.command("issue")
-@click.option("--person-id", required=True, help="The guardian's SIS Person ID.")
-@click.option("--staff", "staff_username", required=True, help="Username of the issuing staff.")
-@click.option("--id-type", required=True, type=click.Choice(ID_TYPES), help="Photo ID seen.")
-@click.option("--lang", default="en", type=click.Choice(LOCALES), show_default=True)
-def activation_issue(person_id: str, staff_username: str, id_type: str, lang: str) -> None:
-    """Issue a key (revoking any earlier one) and print the letter for the guardian.
-
-    The key is shown only here: it is stored as a digest and cannot be printed again."""
-    from flask import render_template
-    from flask_babel import force_locale
-
-    from idp.errors import DomainError
-
-    services = current_app.extensions["idp.services"]
-    try:
-        issued = services.activation_keys.issue(person_id, staff_username, id_type)
-    except DomainError as error:
-        fail(error)
-    person = issued.person
-    with force_locale(lang):
-        letter = render_template(
-            "staff/activation_letter.txt",
-            name=f"{person.given_name} {person.family_name}",
-            person_id=person.sis_person_id,
-            key=issued.key,
-            expires_on=issued.expires_at.date().isoformat(),
-            register_url=current_app.extensions["idp.settings"].issuer.rstrip("/") + "/register",
-        )
-    click.echo(letter)
 
 
 @main.command("worker")
