@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from idp.bridge.cli import bridge
 from idp.config import ConfigError, load_settings
 from idp.credentials.cli import students
+from idp.demo.cli import demo
 from idp.extensions import db
 from idp.lifecycle.cli import accounts, lifecycle
 from idp.oidc.cli import clients, signing_keys
@@ -61,27 +61,8 @@ def policies_check() -> None:
 
 
 main.add_command(roster)
-for _group in (bridge, lifecycle, accounts, students, clients, signing_keys, activation):
+for _group in (bridge, lifecycle, accounts, students, clients, signing_keys, activation, demo):
     main.add_command(_group)
-
-
-@main.group()
-def demo() -> None:
-    """The clearly labelled demo district."""
-
-
-@demo.command("load")
-@click.option("--json", "as_json", is_flag=True, help="Print the demo accounts as JSON.")
-def demo_load(as_json: bool) -> None:
-    """Create (or leave as it is) the demo district and print its accounts."""
-    from idp.demo import load_demo_district
-
-    app = current_app
-    summary = load_demo_district(app.extensions["idp.services"], app.extensions["idp.clock"])
-    if as_json:
-        click.echo(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False))
-    else:
-        click.echo(summary.as_text())
 
 
 @main.command("worker")
