@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import Select, bindparam, insert, literal
 from sqlalchemy.orm import Session
 
 from idp.audit.models import AuditEvent
@@ -39,37 +39,47 @@ class AuditLog:
         **data: Any,
     ) -> None:
         """Add one `capability:subject:action` event to the current transaction."""
-        self.record_each(event, {subject_id: data}, actor_id=actor_id)
+        _check(event, data)
+        values = {
+            "at": self._clock.now(),
+            "name": event,
+            "actor": actor_id,
+            "subject": subject_id,
+            "request": self._request_id(),
+            "payload": data,
+        }
+        self._session.connection().execute(_INSERT, values)
 
-    def record_each(
+    def record_for_each(
         self,
         event: str,
-        data_by_subject: Mapping[int | None, Mapping[str, Any]],
+        subjects: Select[int],
         *,
         actor_id: int | None = None,
+        **data: Any,
     ) -> None:
-        """Add one event per subject, with that subject's data, in one statement (jobs that
-        act on many accounts at once)."""
-        if not _EVENT_NAME.fullmatch(event):
-            raise ValueError(f"audit event name {event!r} is not capability:subject:action")
-        at, request_id = self._clock.now(), self._request_id()
-        rows = []
-        for subject_id, data in data_by_subject.items():
-            leaked = _FORBIDDEN_KEYS.intersection(data)
-            if leaked:
-                raise ValueError(f"audit data may not carry {sorted(leaked)}")
-            rows.append(
-                {
-                    "at": at,
-                    "name": event,
-                    "actor": actor_id,
-                    "subject": subject_id,
-                    "request": request_id,
-                    "payload": dict(data),
-                }
-            )
-        if rows:
-            self._session.connection().execute(_INSERT, rows)
+        """Add the same event for each account id `subjects` selects, in one INSERT ... SELECT
+        (jobs that act on many accounts at once)."""
+        _check(event, data)
+        columns = AuditEvent.__table__.c
+        source = subjects.add_columns(
+            literal(self._clock.now(), UtcDateTime()),
+            literal(event, columns.event.type),
+            literal(actor_id, columns.actor_account_id.type),
+            literal(self._request_id(), columns.request_id.type),
+            literal(data, columns.data.type),
+        )
+        names = ["subject_account_id", "occurred_at", "event", "actor_account_id", "request_id"]
+        self._session.execute(insert(AuditEvent).from_select([*names, "data"], source))
+
+
+def _check(event: str, data: Mapping[str, Any]) -> None:
+    """Refuse a badly named event or data under a key that could carry a secret."""
+    if not _EVENT_NAME.fullmatch(event):
+        raise ValueError(f"audit event name {event!r} is not capability:subject:action")
+    leaked = _FORBIDDEN_KEYS.intersection(data)
+    if leaked:
+        raise ValueError(f"audit data may not carry {sorted(leaked)}")
 
 
 # Built once, a plain INSERT (no ORM unit of work): every sign-in and token family writes one.

@@ -120,13 +120,24 @@ class LogoutService:
         clients: dict[int, set[str]] = {account_id: set() for account_id in account_ids}
         for notice in notices:
             clients[notice.account_id].add(notice.client_id)
-        self._audit.record_each(
-            "oidc:access:ended",
-            {
-                account_id: {"reason": reason, "student_id": student_id, "clients": len(touched)}
-                for account_id, touched in clients.items()
-            },
-        )
+        self._record_ended(clients, reason, student_id)
+
+    def _record_ended(
+        self, clients: dict[int, set[str]], reason: str, student_id: int | None
+    ) -> None:
+        """One `oidc:access:ended` event per account, with how many apps its sessions had
+        signed in to: one INSERT ... SELECT per such number."""
+        by_count: dict[int, list[int]] = {}
+        for account_id, touched in clients.items():
+            by_count.setdefault(len(touched), []).append(account_id)
+        for count, ids in sorted(by_count.items()):
+            self._audit.record_for_each(
+                "oidc:access:ended",
+                select(Account.id).where(Account.id.in_(ids)),
+                reason=reason,
+                student_id=student_id,
+                clients=count,
+            )
 
     def _notify(self, notices: Sequence[_Notice]) -> None:
         """Queue a back-channel logout token (through the outbox, in one statement) for each
