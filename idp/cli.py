@@ -1,4 +1,8 @@
-"""The `idp` command line: a Flask CLI group (db, policies, demo, ...)."""
+"""The `idp` command line: the root group, which creates the app and registers every
+capability's command group (`<capability>/cli.py`), and the one command of no capability:
+`worker`, the job runner. The app adds `db` (Flask-Migrate), `limiter` (Flask-Limiter) and
+Flask's `run`, `shell` and `routes`. What the groups share lives in idp/cli_support.py.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +17,14 @@ from flask.cli import FlaskGroup
 from sqlalchemy.orm import Session
 
 from idp.bridge.cli import bridge
-from idp.config import ConfigError, load_settings
+from idp.config import ConfigError
 from idp.credentials.cli import students
 from idp.demo.cli import demo
 from idp.extensions import db
 from idp.lifecycle.cli import accounts, lifecycle
 from idp.oidc.cli import clients, signing_keys
-from idp.policy import PolicyError, load_policies
+from idp.policy import PolicyError
+from idp.policy.cli import policies
 from idp.registration.cli import activation
 from idp.roster.cli import roster
 
@@ -40,28 +45,21 @@ def main() -> None:
     """Portal IdP: identity provider of the Parent/Student Portal."""
 
 
-# Subcommands of these groups run inside an app context unless marked otherwise.
-
-
-@main.group()
-def policies() -> None:
-    """Policy files (policies/*.toml)."""
-
-
-@policies.command("check", with_appcontext=False)
-def policies_check() -> None:
-    """Load and validate every policy file; exit 1 with `file: key: reason` on error."""
-    try:
-        directory = load_settings().policy_dir
-        load_policies(directory)
-    except (ConfigError, PolicyError) as error:
-        click.echo(f"idp: {error}", err=True)
-        sys.exit(1)
-    click.echo(f"policies OK ({directory})")
-
-
-main.add_command(roster)
-for _group in (bridge, lifecycle, accounts, students, clients, signing_keys, activation, demo):
+# Each capability's command group (its cli.py). Their subcommands run in the app context
+# unless marked otherwise (`flask.cli.AppGroup`).
+COMMAND_GROUPS = (
+    accounts,
+    activation,
+    bridge,
+    clients,
+    demo,
+    lifecycle,
+    policies,
+    roster,
+    signing_keys,
+    students,
+)
+for _group in COMMAND_GROUPS:
     main.add_command(_group)
 
 
