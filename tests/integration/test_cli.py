@@ -98,6 +98,10 @@ def migrated_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["bridge", "status", "--person-id", "P-NONE"], 1, "idp: bridge_person_not_found"),
         (["roster", "restrict", "--guardian", "G", "--student", "S", "--staff", "x", "--reason",
           "r"], 1, "idp: relationship_not_found"),
+        (["activation", "issue", "--person-id", "P-NONE", "--staff", "x", "--id-type",
+          "passport"], 1, "idp: person_not_found"),
+        (["signing-keys", "list"], 0, "unpublished-after"),
+        (["clients", "list"], 0, ""),
     ],
 )  # fmt: skip
 def test_every_command_group_runs_in_the_real_entry_point(
