@@ -41,7 +41,8 @@ from idp.registration.messages import EmailLinks, RegistrationMessages, VerifyRo
 from idp.registration.provisioning import ProvisioningService
 from idp.registration.service import RegistrationService, RegistrationSetup
 from idp.roster.access import GuardianAccess
-from idp.roster.restrictions import RestrictionService
+from idp.roster.restrictions import GuardianRestrictions
+from idp.staff.service import StaffDeps, StaffService
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class Services:
     questions: SecurityQuestionService
     recovery: RecoveryService
     recovery_messages: RecoveryMessages
-    restrictions: RestrictionService
+    staff: StaffService
     student_sign_in: StudentSignInService
     bridge: BridgeService
     legacy_credentials: LegacyCredentialService
@@ -139,8 +140,8 @@ def build_services(
         hasher=shared.hasher,
         outbox=outbox,
         links=shared.links.signer,
-        restrictions=RestrictionService(session, clock, audit, shared.access),
         sign_in=_sign_in_service(shared, bridge["bridge"]),
+        staff=_staff_service(shared),
         **oidc,
         **bridge,
         **_registration_services(shared, bridge["bridge"].verify_route),
@@ -305,3 +306,14 @@ def _lifecycle_services(shared: Shared) -> dict[str, Any]:
             session, shared.links, policies.lifecycle.inactivity
         ),
     }
+
+
+def _staff_service(shared: Shared) -> StaffService:
+    """The school's desk: the use cases in which a staff member acts, each authorized once,
+    composed from the capabilities that own the rules."""
+    deps = StaffDeps(
+        restrictions=GuardianRestrictions(shared.session, shared.clock),
+        audit=shared.audit,
+        access=shared.access,
+    )
+    return StaffService(shared.session, deps)

@@ -121,9 +121,9 @@ def _print_report(report: ImportReport, dry_run: bool, seconds: float) -> None:
 def restrict(guardian: str, student: str, staff_username: str, reason: str) -> None:
     """Take a guardian's access to one student away at once: the guardian's tokens end and
     every app they signed in to is told (back-channel logout). Imports never lift it."""
-    restrictions = current_app.extensions["idp.services"].restrictions
+    staff = current_app.extensions["idp.services"].staff
     try:
-        relationship = restrictions.restrict(guardian, student, staff_username, reason)
+        relationship = staff.restrict_guardian(guardian, student, staff_username, reason)
     except DomainError as error:
         fail(error)
     click.echo(f"restricted {guardian} -> {student} at {when(relationship.restricted_at)}")
@@ -136,9 +136,9 @@ def restrict(guardian: str, student: str, staff_username: str, reason: str) -> N
 @_REASON
 def lift(guardian: str, student: str, staff_username: str, reason: str) -> None:
     """Give the access back: the student shows again from the guardian's next sign-in."""
-    restrictions = current_app.extensions["idp.services"].restrictions
+    staff = current_app.extensions["idp.services"].staff
     try:
-        restrictions.lift(guardian, student, staff_username, reason)
+        staff.lift_restriction(guardian, student, staff_username, reason)
     except DomainError as error:
         fail(error)
     click.echo(f"lifted {guardian} -> {student}")

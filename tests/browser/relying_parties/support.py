@@ -94,7 +94,9 @@ def guardian() -> Person:
 
 def restrict(services: Services, student_id: str) -> None:
     """Staff restrict the demo guardian's rights to one student (access ends everywhere)."""
-    services.restrictions.restrict(guardian().sis_person_id, student_id, STAFF, RESTRICTION_REASON)
+    services.staff.restrict_guardian(
+        guardian().sis_person_id, student_id, STAFF, RESTRICTION_REASON
+    )
 
 
 def worker_once(app: Flask) -> str:

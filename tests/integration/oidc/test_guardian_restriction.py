@@ -102,7 +102,7 @@ def _userinfo_ids(client: FlaskClient, access_token: str) -> list[str]:
 
 
 def _restrict(services: Services) -> None:
-    services.restrictions.restrict("G-1", "S-A", "secretary1", "Court order 2026-114")
+    services.staff.restrict_guardian("G-1", "S-A", "secretary1", "Court order 2026-114")
 
 
 def test_restriction_revokes_refresh_and_access_tokens(
@@ -163,7 +163,7 @@ def test_restricted_child_is_absent_at_the_next_sign_in_and_back_after_the_lift(
 
     sign_in(client)
     during = _userinfo_ids(client, _tokens(client)["access_token"])
-    services.restrictions.lift("G-1", "S-A", "secretary1", "Order set aside on appeal")
+    services.staff.lift_restriction("G-1", "S-A", "secretary1", "Order set aside on appeal")
     clock.advance(minutes=1)
     sign_in(client)
     after = _userinfo_ids(client, _tokens(client)["access_token"])

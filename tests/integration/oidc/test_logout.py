@@ -220,7 +220,7 @@ def test_every_service_that_ends_access_holds_the_one_logout_service(app: Flask)
     services = app.extensions["idp.services"]
 
     holders = [
-        services.restrictions._access,
+        services.staff._access,
         services.recovery._deps.access,
         services.lifecycle._access,
     ]

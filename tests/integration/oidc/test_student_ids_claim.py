@@ -148,7 +148,7 @@ def test_after_a_restriction_the_old_token_is_refused_and_a_new_one_lacks_the_id
     sign_in(client)
     old_token = _tokens(client)["access_token"]
 
-    services.restrictions.restrict("G-1", "S-OLD", "secretary1", "Court order 2026-115")
+    services.staff.restrict_guardian("G-1", "S-OLD", "secretary1", "Court order 2026-115")
     refused = client.get("/userinfo", headers={"Authorization": f"Bearer {old_token}"})
     sign_in(client)
     tokens = _tokens(client)

@@ -93,7 +93,7 @@ def test_a_reimport_does_not_lift_a_restriction(
     app: Flask, client: FlaskClient, services: Services, maria: Account, tmp_path: Path
 ) -> None:
     make_staff(services, None, "districtadmin1", "district_admin")
-    services.restrictions.restrict("G2001", "S1002", "districtadmin1", "Court order 7")
+    services.staff.restrict_guardian("G2001", "S1002", "districtadmin1", "Court order 7")
 
     _import(app, _export().write(tmp_path / "again"))
 

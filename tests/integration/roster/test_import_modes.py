@@ -154,7 +154,7 @@ def test_reimport_keeps_a_restriction_recorded_in_the_idp(
 ) -> None:
     run_import(district_11().write(tmp_path / "first"))
     make_staff(services, None, "districtadmin", role="district_admin")
-    services.restrictions.restrict("G2001", "S1002", "districtadmin", "Court order 2026-114")
+    services.staff.restrict_guardian("G2001", "S1002", "districtadmin", "Court order 2026-114")
     export = district_11()
     _without_agent(export, "u-ben", "u-maria")
     _without_agent(export, "u-maria", "u-ben")

@@ -52,7 +52,7 @@ def _events(name: str) -> list[AuditEvent]:
 def test_restriction_records_when_who_and_why(
     services: Services, family: Family, clock: FrozenClock
 ) -> None:
-    services.restrictions.restrict("G-1", "S-A", "secretary1", f"  {REASON} ")
+    services.staff.restrict_guardian("G-1", "S-A", "secretary1", f"  {REASON} ")
 
     db.session.refresh(family.relationship)
     assert family.relationship.restricted_at == clock.now()
@@ -68,9 +68,9 @@ def test_restriction_records_when_who_and_why(
 
 
 def test_lift_clears_the_restriction_and_is_audited(services: Services, family: Family) -> None:
-    services.restrictions.restrict("G-1", "S-A", "secretary1", REASON)
+    services.staff.restrict_guardian("G-1", "S-A", "secretary1", REASON)
 
-    services.restrictions.lift("G-1", "S-A", "secretary1", "Order set aside")
+    services.staff.lift_restriction("G-1", "S-A", "secretary1", "Order set aside")
 
     db.session.refresh(family.relationship)
     assert family.relationship.restricted_at is None
@@ -85,7 +85,7 @@ def test_lift_clears_the_restriction_and_is_audited(services: Services, family: 
 def test_a_district_admin_may_restrict_at_any_school(services: Services, family: Family) -> None:
     make_staff(services, None, "districtadmin1", "district_admin")
 
-    services.restrictions.restrict("G-1", "S-A", "districtadmin1", REASON)
+    services.staff.restrict_guardian("G-1", "S-A", "districtadmin1", REASON)
 
     db.session.refresh(family.relationship)
     assert family.relationship.restricted_at is not None
@@ -114,7 +114,7 @@ def test_refused_restriction_changes_nothing(
     make_staff(services, make_school("DEMO-MS1", "Riverside Middle"), "secretary2")
 
     with pytest.raises(error):
-        services.restrictions.restrict(guardian, student, staff, reason)
+        services.staff.restrict_guardian(guardian, student, staff, reason)
 
     db.session.rollback()
     db.session.refresh(family.relationship)
@@ -126,10 +126,10 @@ def test_refused_restriction_changes_nothing(
 def test_a_second_restriction_is_refused_and_keeps_the_first_reason(
     services: Services, family: Family
 ) -> None:
-    services.restrictions.restrict("G-1", "S-A", "secretary1", REASON)
+    services.staff.restrict_guardian("G-1", "S-A", "secretary1", REASON)
 
     with pytest.raises(errors.AlreadyRestrictedError):
-        services.restrictions.restrict("G-1", "S-A", "secretary1", "Another reason")
+        services.staff.restrict_guardian("G-1", "S-A", "secretary1", "Another reason")
 
     db.session.rollback()
     db.session.refresh(family.relationship)
@@ -140,7 +140,7 @@ def test_lifting_an_unrestricted_relationship_is_refused(
     services: Services, family: Family
 ) -> None:
     with pytest.raises(errors.NotRestrictedError):
-        services.restrictions.lift("G-1", "S-A", "secretary1", "Nothing to lift")
+        services.staff.lift_restriction("G-1", "S-A", "secretary1", "Nothing to lift")
 
 
 def test_cli_restricts_and_lifts(app: Flask, family: Family) -> None:

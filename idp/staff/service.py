@@ -1,0 +1,102 @@
+"""The school's desk (DESIGN.md 5, "Staff console"): the use cases in which a staff member acts.
+
+Each use case authorizes the staff member once (idp/staff/access.py), asks the capability
+that owns the rule to do its part (roster: relationships), ends access through the one
+path (DESIGN.md 7) when the act takes access away, writes the audit event and commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from idp.accounts.ending import AccessEnding
+from idp.accounts.models import Account
+from idp.audit.service import AuditLog
+from idp.errors import DomainError
+from idp.roster import errors as roster_errors
+from idp.roster.models import Relationship
+from idp.roster.restrictions import REASON_MAX_LENGTH, GuardianRestrictions
+from idp.staff.access import authorized_staff
+from idp.staff.rules import cleaned_reason
+
+
+@dataclass(frozen=True)
+class StaffDeps:
+    """The capabilities the staff desk composes."""
+
+    restrictions: GuardianRestrictions
+    audit: AuditLog
+    access: AccessEnding  # the one path that ends access (oidc.logout.LogoutService)
+
+
+class StaffService:
+    """Restricts and lifts a guardian's rights to one student."""
+
+    def __init__(self, session: Session, deps: StaffDeps) -> None:
+        self._session = session
+        self._restrictions = deps.restrictions
+        self._audit = deps.audit
+        self._access = deps.access
+
+    def restrict_guardian(
+        self, guardian_person_id: str, student_person_id: str, staff_username: str, reason: str
+    ) -> Relationship:
+        """Restrict the relationship, end the guardian's access everywhere, and commit."""
+        relationship = self._restrictions.find(guardian_person_id, student_person_id)
+        refusal = roster_errors.RestrictionNotAllowedError
+        staff = self._authorized(staff_username, [relationship.student_id], refusal)
+        reason = _restriction_reason(reason)
+        self._restrictions.restrict(relationship, staff, reason)
+        self._record_relationship("roster:relationship:restricted", relationship, staff, reason)
+        for account in self._restrictions.guardian_accounts(relationship):
+            self._access.end_access(
+                account, "guardian_restricted", student_id=relationship.student_id
+            )
+        self._session.commit()
+        return relationship
+
+    def lift_restriction(
+        self, guardian_person_id: str, student_person_id: str, staff_username: str, reason: str
+    ) -> Relationship:
+        """Lift the restriction and commit; the child shows again from the next sign-in."""
+        relationship = self._restrictions.find(guardian_person_id, student_person_id)
+        refusal = roster_errors.RestrictionNotAllowedError
+        staff = self._authorized(staff_username, [relationship.student_id], refusal)
+        reason = _restriction_reason(reason)
+        self._restrictions.lift(relationship)
+        self._record_relationship("roster:relationship:lifted", relationship, staff, reason)
+        self._session.commit()
+        return relationship
+
+    def _authorized(
+        self, username: str, student_ids: Iterable[int], refusal: type[DomainError]
+    ) -> Account:
+        """The staff account allowed to act for these students, or `refusal` raised."""
+        staff = authorized_staff(self._session, username, student_ids)
+        if staff is None:
+            raise refusal
+        return staff
+
+    def _record_relationship(
+        self, event: str, relationship: Relationship, staff: Account, reason: str
+    ) -> None:
+        # The issue asks for the legal reason in the audit trail: it is staff's own wording of
+        # a court order or school decision, not a secret.
+        details: dict[str, Any] = {
+            "guardian_person_id": relationship.guardian_id,
+            "student_person_id": relationship.student_id,
+            "relationship_id": relationship.id,
+            "reason": reason,
+        }
+        self._audit.record(event, actor_id=staff.id, **details)
+
+
+def _restriction_reason(reason: str) -> str:
+    cleaned = cleaned_reason(reason, REASON_MAX_LENGTH)
+    if cleaned is None:
+        raise roster_errors.RestrictionReasonRequiredError(max_length=REASON_MAX_LENGTH)
+    return cleaned
