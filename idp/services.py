@@ -63,7 +63,6 @@ class Services:
     links: SignedLinks
     oidc_deps: OidcDeps
     logout: LogoutService
-    activation_keys: ActivationKeyService
     registration: RegistrationService
     registration_messages: RegistrationMessages
     provisioning: ProvisioningService
@@ -133,6 +132,8 @@ def build_services(
         access=oidc["logout"],
     )
     bridge = _bridge_services(shared)
+    keys = _activation_keys(shared)
+    registration = _registration_services(shared, keys, bridge["bridge"].verify_route)
     return Services(
         policies=policies,
         audit=audit,
@@ -141,10 +142,10 @@ def build_services(
         outbox=outbox,
         links=shared.links.signer,
         sign_in=_sign_in_service(shared, bridge["bridge"]),
-        staff=_staff_service(shared),
+        staff=_staff_service(shared, keys),
         **oidc,
         **bridge,
-        **_registration_services(shared, bridge["bridge"].verify_route),
+        **registration,
         **_lifecycle_services(shared),
         **_recovery_services(shared),
         **_student_services(shared),
@@ -263,13 +264,21 @@ def _recovery_services(shared: Shared) -> dict[str, Any]:
     }
 
 
-def _registration_services(shared: Shared, upgrade_route: VerifyRoute) -> dict[str, Any]:
-    """Activation keys, registration, its emails (the IC upgrade's confirmation link among
-    them) and provisioning."""
+def _activation_keys(shared: Shared) -> ActivationKeyService:
+    """Activation keys: who may get one, new ones (issued by staff), usable ones (registration)."""
+    session, policies = shared.session, shared.policies
+    access = GuardianAccess(session, policies.rollout)
+    return ActivationKeyService(session, shared.clock, policies.lifecycle.registration, access)
+
+
+def _registration_services(
+    shared: Shared, keys: ActivationKeyService, upgrade_route: VerifyRoute
+) -> dict[str, Any]:
+    """Registration, its emails (the IC upgrade's confirmation link among them) and
+    provisioning."""
     session, clock, policies = shared.session, shared.clock, shared.policies
     access = GuardianAccess(session, policies.rollout)
     policy = policies.lifecycle.registration
-    keys = ActivationKeyService(session, clock, policy, access, shared.audit)
     throttle = FailureThrottle(
         session,
         clock,
@@ -281,7 +290,6 @@ def _registration_services(shared: Shared, upgrade_route: VerifyRoute) -> dict[s
     collaborators = (keys, shared.accounts, shared.hasher, shared.outbox, shared.audit)
     messages = RegistrationMessages(session, clock, shared.links, shared.audit, [upgrade_route])
     return {
-        "activation_keys": keys,
         "registration": RegistrationService(session, clock, setup, collaborators),
         "registration_messages": messages,
         "provisioning": ProvisioningService(session, clock, access, shared.outbox, shared.audit),
@@ -308,11 +316,12 @@ def _lifecycle_services(shared: Shared) -> dict[str, Any]:
     }
 
 
-def _staff_service(shared: Shared) -> StaffService:
+def _staff_service(shared: Shared, keys: ActivationKeyService) -> StaffService:
     """The school's desk: the use cases in which a staff member acts, each authorized once,
     composed from the capabilities that own the rules."""
     deps = StaffDeps(
         restrictions=GuardianRestrictions(shared.session, shared.clock),
+        keys=keys,
         audit=shared.audit,
         access=shared.access,
     )

@@ -38,7 +38,7 @@ def activation_issue(person_id: str, staff_username: str, id_type: str, lang: st
 
     services = current_app.extensions["idp.services"]
     try:
-        issued = services.activation_keys.issue(person_id, staff_username, id_type)
+        issued = services.staff.issue_activation_key(person_id, staff_username, id_type)
     except DomainError as error:
         fail(error)
     person = issued.person

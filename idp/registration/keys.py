@@ -1,4 +1,5 @@
-"""Activation keys: issued by staff after a photo-ID check, checked by the registration form."""
+"""Activation keys: issued by staff after a photo-ID check (idp/staff/service.py), checked by the
+registration form."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import RELEASED_STATES, Account, AccountKind, AccountState
-from idp.audit.service import AuditLog
 from idp.clock import Clock
 from idp.policy import RegistrationPolicy
 from idp.registration import rules
@@ -21,12 +21,10 @@ from idp.registration.errors import (
     NotAGuardianError,
     NotLegalGuardianError,
     PersonNotFoundError,
-    StaffNotAllowedError,
 )
 from idp.registration.models import ID_TYPES, ActivationKey
 from idp.roster.access import GuardianAccess, GuardianStanding
 from idp.roster.models import Person
-from idp.staff.access import authorized_staff
 
 
 @dataclass(frozen=True)
@@ -39,8 +37,17 @@ class IssuedKey:
     activation_key_id: int
 
 
+@dataclass(frozen=True)
+class EligibleGuardian:
+    """A guardian who may get a key, and the students whose schools' staff may issue it."""
+
+    person: Person
+    student_ids: tuple[int, ...]
+
+
 class ActivationKeyService:
-    """Issues keys to legal guardians of students at open schools, and finds usable keys."""
+    """Keys for legal guardians of students at open schools: who may get one, a new one (staff
+    issue it through idp/staff/service.py), and the usable key of a registration."""
 
     def __init__(
         self,
@@ -48,34 +55,32 @@ class ActivationKeyService:
         clock: Clock,
         policy: RegistrationPolicy,
         access: GuardianAccess,
-        audit: AuditLog,
     ) -> None:
         self._session = session
         self._clock = clock
         self._policy = policy
         self._access = access
-        self._audit = audit
 
-    def issue(self, sis_person_id: str, staff_username: str, id_type: str) -> IssuedKey:
-        """Issue a key for the guardian (revoking any earlier one) and commit, or raise why not."""
+    def eligible_guardian(self, sis_person_id: str, id_type: str) -> EligibleGuardian:
+        """The guardian a key may be issued to, after a photo ID of `id_type`, with the
+        students whose schools' staff may issue it; or raise why not."""
         if id_type not in ID_TYPES:
             raise IdTypeUnknownError(choices=", ".join(ID_TYPES))
         person = self.find_person(sis_person_id)
         if person is None:
             raise PersonNotFoundError
-        now = self._clock.now()
-        standing = self._access.standing(person, now.date())
+        standing = self._access.standing(person, self._clock.now().date())
         _refuse_ineligible(standing)
-        staff = self._staff_allowed(staff_username, standing.visible_student_ids)
+        return EligibleGuardian(person, standing.visible_student_ids)
+
+    def create_activation_key(self, person: Person, staff: Account, id_type: str) -> IssuedKey:
+        """A new key for the guardian, issued by `staff`, revoking any earlier one (not
+        committed); a guardian who has an account gets none."""
         self._refuse_live_account(person)
         key = rules.new_key()
         row = self._replace_keys(
             person, staff, id_type, rules.key_digest(rules.normalize_key(key) or "")
         )
-        self._audit.record(
-            "registration:key:issued", actor_id=staff.id, person_id=person.id, id_type=id_type
-        )
-        self._session.commit()
         return IssuedKey(
             key=key, person=person, expires_at=row.expires_at, activation_key_id=row.id
         )
@@ -105,13 +110,6 @@ class ActivationKeyService:
             ActivationKey.key_digest == digest, ActivationKey.person_id == person.id
         )
         return self._session.execute(query).scalar_one_or_none()
-
-    def _staff_allowed(self, username: str, student_ids: tuple[int, ...]) -> Account:
-        """An active staff account assigned district-wide or to one of the students' schools."""
-        staff = authorized_staff(self._session, username, student_ids)
-        if staff is None:
-            raise StaffNotAllowedError
-        return staff
 
     def _refuse_live_account(self, person: Person) -> None:
         """A guardian with an account gets no key; an unconfirmed registration may be redone."""

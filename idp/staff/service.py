@@ -1,8 +1,9 @@
 """The school's desk (DESIGN.md 5, "Staff console"): the use cases in which a staff member acts.
 
 Each use case authorizes the staff member once (idp/staff/access.py), asks the capability
-that owns the rule to do its part (roster: relationships), ends access through the one
-path (DESIGN.md 7) when the act takes access away, writes the audit event and commits.
+that owns the rule to do its part (roster: relationships; registration: activation keys),
+ends access through the one path (DESIGN.md 7) when the act takes access away, writes the
+audit event and commits.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from idp.accounts.ending import AccessEnding
 from idp.accounts.models import Account
 from idp.audit.service import AuditLog
 from idp.errors import DomainError
+from idp.registration.errors import StaffNotAllowedError
+from idp.registration.keys import ActivationKeyService, IssuedKey
 from idp.roster import errors as roster_errors
 from idp.roster.models import Relationship
 from idp.roster.restrictions import REASON_MAX_LENGTH, GuardianRestrictions
@@ -29,16 +32,18 @@ class StaffDeps:
     """The capabilities the staff desk composes."""
 
     restrictions: GuardianRestrictions
+    keys: ActivationKeyService
     audit: AuditLog
     access: AccessEnding  # the one path that ends access (oidc.logout.LogoutService)
 
 
 class StaffService:
-    """Restricts and lifts a guardian's rights to one student."""
+    """Restricts and lifts a guardian's rights to one student, and issues activation keys."""
 
     def __init__(self, session: Session, deps: StaffDeps) -> None:
         self._session = session
         self._restrictions = deps.restrictions
+        self._keys = deps.keys
         self._audit = deps.audit
         self._access = deps.access
 
@@ -71,6 +76,23 @@ class StaffService:
         self._record_relationship("roster:relationship:lifted", relationship, staff, reason)
         self._session.commit()
         return relationship
+
+    def issue_activation_key(
+        self, sis_person_id: str, staff_username: str, id_type: str
+    ) -> IssuedKey:
+        """Issue a key to the guardian after a photo-ID check (revoking any earlier one) and
+        commit, or raise why not."""
+        guardian = self._keys.eligible_guardian(sis_person_id, id_type)
+        staff = self._authorized(staff_username, guardian.student_ids, StaffNotAllowedError)
+        issued = self._keys.create_activation_key(guardian.person, staff, id_type)
+        self._audit.record(
+            "registration:key:issued",
+            actor_id=staff.id,
+            person_id=guardian.person.id,
+            id_type=id_type,
+        )
+        self._session.commit()
+        return issued
 
     def _authorized(
         self, username: str, student_ids: Iterable[int], refusal: type[DomainError]

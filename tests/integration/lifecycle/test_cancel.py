@@ -56,7 +56,7 @@ def test_after_cancellation_the_same_email_registers_again_with_a_new_key(
 ) -> None:
     services.lifecycle.cancel("parentuser1", "secretary1", "Fresh start")
 
-    issued = services.activation_keys.issue("G-1", "secretary1", "drivers_license")
+    issued = services.staff.issue_activation_key("G-1", "secretary1", "drivers_license")
     key_id = services.registration.check_key("G-1", issued.key)
     again = services.registration.register(
         NewRegistration(key_id, "ParentAgain2026", "maple syrup on pancakes", "parent1@example.org")

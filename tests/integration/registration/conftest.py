@@ -41,6 +41,6 @@ def family(app: Flask, services: Services) -> Family:
 
 def issue_key(services: Services, family: Family) -> IssuedKey:
     """A fresh activation key for the family's guardian."""
-    return services.activation_keys.issue(
+    return services.staff.issue_activation_key(
         family.guardian.sis_person_id, family.secretary.username or "", "drivers_license"
     )

@@ -119,7 +119,7 @@ def test_only_legal_guardians_of_students_at_open_schools_get_a_key(
     sis_person_id = make_case(services, family)  # type: ignore[operator]
 
     with pytest.raises(error):
-        services.activation_keys.issue(sis_person_id, "secretaryes1", "passport")
+        services.staff.issue_activation_key(sis_person_id, "secretaryes1", "passport")
     assert _key_count() == 0
 
 
@@ -127,13 +127,17 @@ def test_staff_of_another_school_cannot_issue(services: Services, family: Family
     other = make_staff(services, make_school("DEMO-MS1", "Riverside Middle"), "secretaryms1")
 
     with pytest.raises(errors.StaffNotAllowedError):
-        services.activation_keys.issue(family.guardian.sis_person_id, other.username or "", "other")
+        services.staff.issue_activation_key(
+            family.guardian.sis_person_id, other.username or "", "other"
+        )
     assert _key_count() == 0
 
 
 def test_unknown_id_type_is_refused(services: Services, family: Family) -> None:
     with pytest.raises(errors.IdTypeUnknownError):
-        services.activation_keys.issue(family.guardian.sis_person_id, "secretaryes1", "library")
+        services.staff.issue_activation_key(
+            family.guardian.sis_person_id, "secretaryes1", "library"
+        )
     assert _key_count() == 0
 
 
