@@ -134,6 +134,7 @@ def build_services(
     bridge = _bridge_services(shared)
     keys = _activation_keys(shared)
     registration = _registration_services(shared, keys, bridge["bridge"].verify_route)
+    lifecycle = _lifecycle_services(shared)
     return Services(
         policies=policies,
         audit=audit,
@@ -142,11 +143,11 @@ def build_services(
         outbox=outbox,
         links=shared.links.signer,
         sign_in=_sign_in_service(shared, bridge["bridge"]),
-        staff=_staff_service(shared, keys),
+        staff=_staff_service(shared, keys, lifecycle["lifecycle"]),
         **oidc,
         **bridge,
         **registration,
-        **_lifecycle_services(shared),
+        **lifecycle,
         **_recovery_services(shared),
         **_student_services(shared),
     )
@@ -316,12 +317,15 @@ def _lifecycle_services(shared: Shared) -> dict[str, Any]:
     }
 
 
-def _staff_service(shared: Shared, keys: ActivationKeyService) -> StaffService:
+def _staff_service(
+    shared: Shared, keys: ActivationKeyService, lifecycle: LifecycleService
+) -> StaffService:
     """The school's desk: the use cases in which a staff member acts, each authorized once,
     composed from the capabilities that own the rules."""
     deps = StaffDeps(
         restrictions=GuardianRestrictions(shared.session, shared.clock),
         keys=keys,
+        lifecycle=lifecycle,
         audit=shared.audit,
         access=shared.access,
     )

@@ -57,7 +57,7 @@ def accounts_cancel(username: str, staff_username: str, reason: str) -> None:
 
     services = current_app.extensions["idp.services"]
     try:
-        account = services.lifecycle.cancel(username, staff_username, reason)
+        account = services.staff.cancel_account(username, staff_username, reason)
     except DomainError as error:
         fail(error)
     click.echo(f"cancelled {account.sub}")

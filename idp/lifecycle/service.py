@@ -1,4 +1,5 @@
-"""Account lifecycle (DESIGN.md section 4): the daily sweep, revalidation, staff cancellation.
+"""Account lifecycle (DESIGN.md section 4): the daily sweep, revalidation, cancellation (staff
+cancel through idp/staff/service.py).
 
 Jobs take an `as_of` time and give the same result when run twice with the same value.
 """
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from idp.accounts.ending import AccessEnding
 from idp.accounts.links import SignedLinks
-from idp.accounts.models import RELEASED_STATES, Account, AccountKind, AccountState
+from idp.accounts.models import RELEASED_STATES, Account, AccountState
 from idp.accounts.service import AccountService
 from idp.audit.service import AuditLog
 from idp.clock import Clock
@@ -34,11 +35,8 @@ from idp.notifications.outbox import Outbox
 from idp.policy import LifecyclePolicy, UsernamePolicy
 from idp.registration.messages import VERIFY_EMAIL
 from idp.registration.models import ActivationKey
-from idp.roster.models import Enrollment, Relationship
-from idp.staff.access import authorized_staff
 
 REVALIDATE_INTERVAL_MINUTES = 10  # at most one revalidation email per account in this window
-CANCEL_REASON_MAX_LENGTH = 500
 SWEEP_INTERVAL = timedelta(days=1)  # `idp worker` sweeps when the last sweep is this old
 # Any number no other advisory lock of the database uses (roster import: 0x1D9_0501).
 _SWEEP_LOCK_KEY = 0x1D9_1506
@@ -179,37 +177,21 @@ class LifecycleService:
         self._session.commit()
         return account
 
-    def cancel(self, username: str, staff_username: str, reason: str) -> Account:
-        """`any --school cancels--> cancelled`: access ends at once and the email is free to
-        register again from the start (new Person ID check and key). Commits."""
-        cleaned = " ".join(reason.split())
-        if not cleaned or len(cleaned) > CANCEL_REASON_MAX_LENGTH:
-            raise errors.CancelReasonRequiredError(max_length=CANCEL_REASON_MAX_LENGTH)
+    def find_cancellable(self, username: str) -> Account:
+        """The account `username` names, if the school may still cancel it (not already
+        cancelled, deleted or removed)."""
         account = self._accounts.find_by_username(username) if username.strip() else None
         if account is None or account.state in RELEASED_STATES:
             raise errors.AccountNotFoundError
-        staff = authorized_staff(self._session, staff_username, self._students_of(account))
-        if staff is None or account.kind == AccountKind.STAFF:
-            raise errors.CancelNotAllowedError
+        return account
+
+    def cancel(self, account: Account) -> None:
+        """`any --school cancels--> cancelled`: no password or security answers are left, and
+        the email is free to register again from the start (new Person ID check and key).
+        Not committed; the caller (idp/staff/service.py) ends access and records who and why."""
         account.state, account.state_changed_at = AccountState.CANCELLED, self._clock.now()
         account.password_hash = None
         self._session.execute(delete(SecurityAnswer).where(SecurityAnswer.account_id == account.id))
-        self._access.end_access(account, "cancelled")
-        self._audit.record(
-            "lifecycle:account:cancelled", actor_id=staff.id, subject_id=account.id, reason=cleaned
-        )
-        self._session.commit()
-        return account
-
-    def _students_of(self, account: Account) -> list[int]:
-        """The roster students whose schools' staff may act on this account."""
-        if account.person_id is None:
-            return []
-        if account.kind == AccountKind.STUDENT:
-            return [account.person_id]
-        query = select(Relationship.student_id).where(Relationship.guardian_id == account.person_id)
-        enrolled = select(Enrollment.person_id).where(Enrollment.person_id.in_(query))
-        return list(self._session.execute(enrolled).scalars())
 
     def _remove_unconfirmed(self, as_of: datetime) -> int:
         """Free the username and email of registrations never confirmed, and give a still

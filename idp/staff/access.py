@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountKind
 from idp.accounts.rules import can_receive_tokens_sql, username_key, username_matches_sql
-from idp.roster.models import Enrollment
+from idp.roster.models import Enrollment, Relationship
 from idp.staff.models import StaffAssignment
 
 
@@ -35,3 +35,16 @@ def authorized_staff(session: Session, username: str, student_ids: Iterable[int]
     if session.execute(assignment.limit(1)).first() is None:
         return None
     return staff
+
+
+def students_of(session: Session, account: Account) -> list[int]:
+    """The roster students whose schools' staff may act on this account: a student's own
+    Person, or the enrolled students related to the account's Person (a guardian's
+    children); none for an account without a Person."""
+    if account.person_id is None:
+        return []
+    if account.kind == AccountKind.STUDENT:
+        return [account.person_id]
+    query = select(Relationship.student_id).where(Relationship.guardian_id == account.person_id)
+    enrolled = select(Enrollment.person_id).where(Enrollment.person_id.in_(query))
+    return list(session.execute(enrolled).scalars())

@@ -1,9 +1,9 @@
 """The school's desk (DESIGN.md 5, "Staff console"): the use cases in which a staff member acts.
 
 Each use case authorizes the staff member once (idp/staff/access.py), asks the capability
-that owns the rule to do its part (roster: relationships; registration: activation keys),
-ends access through the one path (DESIGN.md 7) when the act takes access away, writes the
-audit event and commits.
+that owns the rule to do its part (roster: relationships; registration: activation keys;
+lifecycle: account states), ends access through the one path (DESIGN.md 7) when the act
+takes access away, writes the audit event and commits.
 """
 
 from __future__ import annotations
@@ -15,16 +15,20 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from idp.accounts.ending import AccessEnding
-from idp.accounts.models import Account
+from idp.accounts.models import Account, AccountKind
 from idp.audit.service import AuditLog
 from idp.errors import DomainError
+from idp.lifecycle import errors as lifecycle_errors
+from idp.lifecycle.service import LifecycleService
 from idp.registration.errors import StaffNotAllowedError
 from idp.registration.keys import ActivationKeyService, IssuedKey
 from idp.roster import errors as roster_errors
 from idp.roster.models import Relationship
 from idp.roster.restrictions import REASON_MAX_LENGTH, GuardianRestrictions
-from idp.staff.access import authorized_staff
+from idp.staff.access import authorized_staff, students_of
 from idp.staff.rules import cleaned_reason
+
+CANCEL_REASON_MAX_LENGTH = 500
 
 
 @dataclass(frozen=True)
@@ -33,17 +37,20 @@ class StaffDeps:
 
     restrictions: GuardianRestrictions
     keys: ActivationKeyService
+    lifecycle: LifecycleService
     audit: AuditLog
     access: AccessEnding  # the one path that ends access (oidc.logout.LogoutService)
 
 
 class StaffService:
-    """Restricts and lifts a guardian's rights to one student, and issues activation keys."""
+    """Restricts and lifts a guardian's rights to one student, issues activation keys, and
+    cancels accounts."""
 
     def __init__(self, session: Session, deps: StaffDeps) -> None:
         self._session = session
         self._restrictions = deps.restrictions
         self._keys = deps.keys
+        self._lifecycle = deps.lifecycle
         self._audit = deps.audit
         self._access = deps.access
 
@@ -93,6 +100,25 @@ class StaffService:
         )
         self._session.commit()
         return issued
+
+    def cancel_account(self, username: str, staff_username: str, reason: str) -> Account:
+        """Cancel the account on the school's word: access ends at once and the email may
+        register again from the start. Commits."""
+        cleaned = cleaned_reason(reason, CANCEL_REASON_MAX_LENGTH)
+        if cleaned is None:
+            raise lifecycle_errors.CancelReasonRequiredError(max_length=CANCEL_REASON_MAX_LENGTH)
+        account = self._lifecycle.find_cancellable(username)
+        students = students_of(self._session, account)
+        staff = self._authorized(staff_username, students, lifecycle_errors.CancelNotAllowedError)
+        if account.kind == AccountKind.STAFF:  # no school desk closes a staff account
+            raise lifecycle_errors.CancelNotAllowedError
+        self._lifecycle.cancel(account)
+        self._access.end_access(account, "cancelled")
+        self._audit.record(
+            "lifecycle:account:cancelled", actor_id=staff.id, subject_id=account.id, reason=cleaned
+        )
+        self._session.commit()
+        return account
 
     def _authorized(
         self, username: str, student_ids: Iterable[int], refusal: type[DomainError]

@@ -39,7 +39,7 @@ def test_cancel_ends_access_and_records_who_and_why(services: Services, guardian
     services.sso.start(guardian.id, amr=["pwd"], acr=None)
     db.session.commit()
 
-    services.lifecycle.cancel("ParentUser1", "secretary1", "Guardian asked to close it")
+    services.staff.cancel_account("ParentUser1", "secretary1", "Guardian asked to close it")
 
     assert state_of(guardian) == AccountState.CANCELLED
     assert db.session.execute(select(SsoSession.ended_at)).scalar_one() is not None
@@ -54,7 +54,7 @@ def test_cancel_ends_access_and_records_who_and_why(services: Services, guardian
 def test_after_cancellation_the_same_email_registers_again_with_a_new_key(
     services: Services, guardian: Account
 ) -> None:
-    services.lifecycle.cancel("parentuser1", "secretary1", "Fresh start")
+    services.staff.cancel_account("parentuser1", "secretary1", "Fresh start")
 
     issued = services.staff.issue_activation_key("G-1", "secretary1", "drivers_license")
     key_id = services.registration.check_key("G-1", issued.key)
@@ -88,7 +88,7 @@ def test_refused_cancellation_changes_nothing(
     make_staff(services, make_school("DEMO-MS1", "Riverside Middle"), "secretary2")
 
     with pytest.raises(error):
-        services.lifecycle.cancel(username, staff, reason)
+        services.staff.cancel_account(username, staff, reason)
 
     db.session.rollback()
     assert state_of(guardian) == AccountState.ACTIVE
@@ -97,10 +97,10 @@ def test_refused_cancellation_changes_nothing(
 def test_a_cancelled_account_cannot_be_cancelled_twice(
     services: Services, guardian: Account
 ) -> None:
-    services.lifecycle.cancel("parentuser1", "secretary1", "Once")
+    services.staff.cancel_account("parentuser1", "secretary1", "Once")
 
     with pytest.raises(errors.AccountNotFoundError):
-        services.lifecycle.cancel("parentuser1", "secretary1", "Twice")
+        services.staff.cancel_account("parentuser1", "secretary1", "Twice")
 
 
 def test_cli_cancels_and_reports_refusals(app: Flask, guardian: Account) -> None:
