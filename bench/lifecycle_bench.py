@@ -11,6 +11,7 @@ per transition and the peak RSS of this process; drops the database.
 
     .venv/bin/python bench/lifecycle_bench.py                 # 1,000,000 accounts
     .venv/bin/python bench/lifecycle_bench.py --accounts 100000
+    .venv/bin/python bench/lifecycle_bench.py --live-sessions  # back-channel logout for each
 
 See bench/README.md ("Lifecycle sweep benchmark").
 """
@@ -73,6 +74,19 @@ SIDE_ROWS = [
        SELECT md5(id::text), id, :as_of, '["pwd"]'::jsonb, NULL, :as_of, :as_of
        FROM account WHERE id % 40 IN (1, 3)""",
 ]
+# --live-sessions: the SSO sessions are still live at the sweep and each signed in to an app
+# with a back-channel logout URI, so ending access queues one logout token per session.
+LIVE_SESSIONS = [
+    """UPDATE oidc_sso_session SET expires_at = :as_of + interval '12 hours'""",
+    """INSERT INTO oidc_client (client_id, name, token_endpoint_auth_method, redirect_uris,
+                                post_logout_redirect_uris, backchannel_logout_uri, grant_types,
+                                scopes, is_first_party, is_enabled, source_file, synced_at)
+       VALUES ('bench-app', 'Bench app', 'none', '[]', '[]',
+               'http://127.0.0.1:5009/backchannel-logout', '[]', '[]', true, true,
+               'bench', :as_of)""",
+    """INSERT INTO oidc_sso_session_client (sso_session_id, client_id, first_at)
+       SELECT id, 'bench-app', :as_of FROM oidc_sso_session""",
+]
 
 
 def create_database() -> str:
@@ -102,12 +116,12 @@ def settings(name: str, instance: Path) -> Settings:
     )
 
 
-def fill(count: int) -> float:
+def fill(count: int, *, live_sessions: bool) -> float:
     """Insert the accounts and their side rows; seconds taken."""
     started = time.perf_counter()
     params = {"as_of": AS_OF, "count": count, "salt": secrets.token_hex(4)}
     db.session.execute(text(FILL), params)
-    for statement in SIDE_ROWS:
+    for statement in SIDE_ROWS + (LIVE_SESSIONS if live_sessions else []):
         db.session.execute(text(statement), {"as_of": AS_OF})
     db.session.commit()
     db.session.execute(text("ANALYZE"))
@@ -115,10 +129,21 @@ def fill(count: int) -> float:
     return time.perf_counter() - started
 
 
+def queued_logouts() -> int:
+    """Back-channel logout messages in the outbox."""
+    query = text("SELECT count(*) FROM outbox WHERE template = 'backchannel_logout'")
+    return int(db.session.execute(query).scalar_one())
+
+
 def main() -> None:
     """Fill, sweep twice, report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--accounts", type=int, default=1_000_000)
+    parser.add_argument(
+        "--live-sessions",
+        action="store_true",
+        help="the SSO sessions are live and signed in to an app with back-channel logout",
+    )
     args = parser.parse_args()
     name = create_database()
     try:
@@ -126,7 +151,8 @@ def main() -> None:
             app = create_app(settings(name, Path(instance)), FrozenClock(AS_OF))
             with app.app_context():
                 flask_migrate.upgrade(directory=str(ROOT / "idp" / "migrations"))
-                print(f"filled {args.accounts:,} accounts in {fill(args.accounts):.1f} s")
+                seconds = fill(args.accounts, live_sessions=args.live_sessions)
+                print(f"filled {args.accounts:,} accounts in {seconds:.1f} s")
                 lifecycle = app.extensions["idp.services"].lifecycle
                 started = time.perf_counter()
                 report = lifecycle.sweep(AS_OF)
@@ -137,6 +163,7 @@ def main() -> None:
                 again = lifecycle.sweep(AS_OF)
                 print(f"second sweep (same as_of): {time.perf_counter() - started:.1f} s")
                 print(f"  {again.as_line()}")
+                print(f"  {queued_logouts()} back-channel logout tokens queued")
                 db.session.remove()
                 db.engine.dispose()
     finally:
