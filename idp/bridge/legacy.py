@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account
@@ -156,14 +156,16 @@ class LegacyCredentialService:
             return [], [(number, LegacyHeaderError(columns=",".join(COLUMNS)))]
         body = records[1:]
         persons = self._guardians({cells[1].strip() for _, cells in body if len(cells) > 1})
-        existing = self._existing({cells[0].strip().lower() for _, cells in body if cells})
+        existing = self._existing(
+            {rules.ic_username_key(cells[0].strip()) for _, cells in body if cells}
+        )
         lines: list[_Line] = []
         problems: list[tuple[int, LegacyLineError]] = []
         first_seen: dict[str, int] = {}
         for number, cells in body:
             try:
                 line = _line(number, cells, persons, first_seen)
-                _refuse_other_person(line, existing.get(line.ic_username.lower()))
+                _refuse_other_person(line, existing.get(rules.ic_username_key(line.ic_username)))
                 lines.append(line)
             except LegacyLineError as error:
                 problems.append((number, error))
@@ -171,10 +173,10 @@ class LegacyCredentialService:
 
     def _store(self, lines: Sequence[_Line]) -> ImportReport:
         now = self._clock.now()
-        existing = self._existing({line.ic_username.lower() for line in lines})
+        existing = self._existing({rules.ic_username_key(line.ic_username) for line in lines})
         created = updated = unchanged = 0
         for line in lines:
-            row = existing.get(line.ic_username.lower())
+            row = existing.get(rules.ic_username_key(line.ic_username))
             if row is None:
                 self._session.add(
                     LegacyCredential(
@@ -203,13 +205,19 @@ class LegacyCredentialService:
             found.update({row.sis_person_id: row.id for row in self._session.execute(query)})
         return found
 
-    def _existing(self, lower_names: set[str]) -> dict[str, LegacyCredential]:
+    def _existing(self, keys: set[str]) -> dict[str, LegacyCredential]:
+        """The stored credentials whose rules.ic_username_key is among `keys`, by that key."""
         found: dict[str, LegacyCredential] = {}
-        for chunk in _chunks(sorted(lower_names)):
+        for chunk in _chunks(sorted(keys)):
             query = select(LegacyCredential).where(
-                func.lower(LegacyCredential.ic_username).in_(chunk)
+                rules.ic_username_among_sql(LegacyCredential.ic_username, chunk)
             )
-            found.update({row.ic_username.lower(): row for row in self._session.scalars(query)})
+            found.update(
+                {
+                    rules.ic_username_key(row.ic_username): row
+                    for row in self._session.scalars(query)
+                }
+            )
         return found
 
 
@@ -243,7 +251,7 @@ def _line(
     ic_username, sis_person_id, verifier = (cell.strip() for cell in cells)
     if not ic_username or len(ic_username) > _MAX_IC_USERNAME or _has_space(ic_username):
         raise LegacyUsernameInvalidError(max=_MAX_IC_USERNAME)
-    earlier = first_seen.setdefault(ic_username.lower(), number)
+    earlier = first_seen.setdefault(rules.ic_username_key(ic_username), number)
     if earlier != number:
         raise LegacyUsernameRepeatedError(ic_username=ic_username, line=earlier)
     person_id = persons.get(sis_person_id)

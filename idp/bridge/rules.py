@@ -1,7 +1,9 @@
-"""Legacy Infinite Campus password hashes: their formats, and checking a password against one.
+"""Bridge rules, each written once: how an IC username is looked up (as a pure function and as
+the SQL expression statements are built from), and the legacy Infinite Campus password hashes:
+their formats, and checking a password against one.
 
-Pure functions (no database). Every comparison is constant-time (`hmac.compare_digest`, or
-bcrypt's own). The formats, also printed by `idp bridge import --help`:
+The hash checks are pure functions (no database). Every comparison is constant-time
+(`hmac.compare_digest`, or bcrypt's own). The formats, also printed by `idp bridge import --help`:
 
 - bcrypt: the usual modular-crypt string `$2a$`, `$2b$` or `$2y$`, a two-digit cost (04-31),
   `$`, then 53 characters of bcrypt's base64 (22 salt + 31 hash). Only the first 72 bytes of
@@ -20,8 +22,10 @@ import binascii
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable
 
 import bcrypt
+from sqlalchemy import ColumnElement, SQLColumnExpression, func
 
 from idp.bridge.errors import VerifierCostError, VerifierPartsError, VerifierSchemeError
 
@@ -40,6 +44,30 @@ _PBKDF2_ITERATIONS = (1, 10_000_000)
 _PBKDF2_KEY_BYTES = (16, 64)
 _PBKDF2_DIGESTS = {PBKDF2_SHA256: "sha256", PBKDF2_SHA1: "sha1"}
 _SHA256_BYTES = 32
+
+
+def ic_username_key(ic_username: str) -> str:
+    """What an IC username look-up compares: lower case (IC usernames are unique
+    case-insensitively). The caller trims: a file's cell, a typed login name."""
+    return ic_username.lower()
+
+
+def _ic_username_key_sql(ic_username: SQLColumnExpression[str]) -> ColumnElement[str]:
+    """ic_username_key in SQL: lower(ic_username), the expression of the unique index
+    uq_legacy_credential_ic_username_lower, so a look-up by it is an index look-up."""
+    return func.lower(ic_username)
+
+
+def ic_username_matches_sql(ic_username: SQLColumnExpression[str], key: str) -> ColumnElement[bool]:
+    """SQL: the stored `ic_username` is the one whose ic_username_key is `key`."""
+    return _ic_username_key_sql(ic_username) == key
+
+
+def ic_username_among_sql(
+    ic_username: SQLColumnExpression[str], keys: Iterable[str]
+) -> ColumnElement[bool]:
+    """SQL: the stored `ic_username` is one whose ic_username_key is among `keys`."""
+    return _ic_username_key_sql(ic_username).in_(keys)
 
 
 def scheme_of(verifier: str) -> str:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -215,7 +215,9 @@ class BridgeService:
         if not ic_username:
             return None
         query = select(LegacyCredential).where(
-            func.lower(LegacyCredential.ic_username) == ic_username.lower()
+            rules.ic_username_matches_sql(
+                LegacyCredential.ic_username, rules.ic_username_key(ic_username)
+            )
         )
         return self._session.execute(query).scalar_one_or_none()
 

@@ -131,8 +131,8 @@ class InactivitySweep:
             Account.id,
             Account.username,
         )
-        ids = [row[0] for row in rows]
-        self._purge.purge(ids, [row[1] for row in rows if row[1]], as_of)
+        ids = [row.id for row in rows]
+        self._purge.purge(ids, [row.username for row in rows if row.username], as_of)
         return ids
 
     def _disable(self, as_of: datetime) -> list[int]:
@@ -142,7 +142,7 @@ class InactivitySweep:
             _idle_since() <= as_of - timedelta(days=self._policy.disable_after_days),
         )
         ids = [
-            row[0]
+            row.id
             for row in self._returning(
                 due.values(state=AccountState.DISABLED, state_changed_at=as_of), Account.id
             )
@@ -166,7 +166,7 @@ class InactivitySweep:
             idle_since <= as_of - timedelta(days=after_days),
             or_(warned_at.is_(None), warned_at <= idle_since),
         )
-        ids = [row[0] for row in self._returning(due.values({warned_at: as_of}), Account.id)]
+        ids = [row.id for row in self._returning(due.values({warned_at: as_of}), Account.id)]
         for chunk in chunks(ids):
             self._enqueue(chunk, template, as_of)
         return len(ids)
