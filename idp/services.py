@@ -12,37 +12,38 @@ import idp.models  # noqa: F401 - registers every table on the metadata (Alembic
 from idp.accounts.links import SignedLinks
 from idp.accounts.service import AccountService
 from idp.audit.service import AuditLog
+from idp.bridge.factory import build_bridge
 from idp.bridge.legacy import LegacyCredentialService
-from idp.bridge.remote import HttpVerifier
-from idp.bridge.service import BridgeService, BridgeSetup
-from idp.bridge.verifiers import ImportedVerifier, LegacyVerifier
+from idp.bridge.service import BridgeService
 from idp.clock import Clock
 from idp.config import Settings
+from idp.credentials.factory import build_credentials
 from idp.credentials.hashing import SecretHasher
 from idp.credentials.questions import SecurityQuestionService
-from idp.credentials.service import SignInService, SignInSetup
-from idp.credentials.students import StudentSignInService, StudentSignInSetup
-from idp.credentials.throttle import FailureThrottle
+from idp.credentials.service import SignInService
+from idp.credentials.students import StudentSignInService
+from idp.lifecycle.factory import build_lifecycle
 from idp.lifecycle.messages import LifecycleMessages
-from idp.lifecycle.service import LifecycleDeps, LifecycleService
+from idp.lifecycle.service import LifecycleService
 from idp.notifications.outbox import Outbox
 from idp.oidc.claims import ClaimsService
 from idp.oidc.consent import ConsentService
+from idp.oidc.factory import build_oidc
 from idp.oidc.grants import OidcDeps
-from idp.oidc.keys import SigningKeyService, build_signing_keys
+from idp.oidc.keys import SigningKeyService
 from idp.oidc.logout import LogoutService
 from idp.oidc.sessions import SsoSessionService
 from idp.oidc.tokens import TokenStore
 from idp.policy import Policies
+from idp.recovery.factory import build_recovery
 from idp.recovery.messages import RecoveryMessages
-from idp.recovery.service import RecoveryDeps, RecoveryService, RecoverySetup
-from idp.registration.keys import ActivationKeyService
-from idp.registration.messages import EmailLinks, RegistrationMessages, VerifyRoute
+from idp.recovery.service import RecoveryService
+from idp.registration.factory import build_registration
+from idp.registration.messages import EmailLinks, RegistrationMessages
 from idp.registration.provisioning import ProvisioningService
-from idp.registration.service import RegistrationService, RegistrationSetup
-from idp.roster.access import GuardianAccess
-from idp.roster.restrictions import GuardianRestrictions
-from idp.staff.service import StaffDeps, StaffService
+from idp.registration.service import RegistrationService
+from idp.staff.factory import build_staff
+from idp.staff.service import StaffService
 
 
 @dataclass(frozen=True)
@@ -85,22 +86,6 @@ class Services:
         }
 
 
-@dataclass(frozen=True)
-class Shared:
-    """What several capabilities are built with, by name (no positional tuples)."""
-
-    session: Session
-    clock: Clock
-    policies: Policies
-    settings: Settings
-    audit: AuditLog
-    accounts: AccountService
-    hasher: SecretHasher
-    outbox: Outbox
-    links: EmailLinks
-    access: LogoutService  # the one path that ends access (DESIGN.md 7)
-
-
 def build_services(
     session: Session,
     clock: Clock,
@@ -109,224 +94,130 @@ def build_services(
     request_id: Callable[[], str | None] = lambda: None,
 ) -> Services:
     """Wire every service to the (scoped) session, clock and policies, complete at
-    construction: each gets all its collaborators here, none is connected afterwards."""
+    construction: each capability's one factory gets all its collaborators here, in
+    dependency order, and nothing is connected afterwards."""
+    # The pieces every capability is built with.
     audit = AuditLog(session, clock, request_id)
     accounts = AccountService(session, clock, policies.accounts, audit)
     outbox = Outbox(session, clock)
-    oidc = _oidc_services(session, clock, policies, settings, audit, outbox)
-    shared = Shared(
+    oidc = build_oidc(
         session=session,
         clock=clock,
-        policies=policies,
-        settings=settings,
+        policy=policies.oidc,
+        claims=policies.claims,
+        rollout=policies.rollout,
+        issuer=settings.issuer,
+        key_encryption_key=settings.key_encryption_key,
         audit=audit,
-        accounts=accounts,
-        hasher=SecretHasher(policies.credentials.hashing),
         outbox=outbox,
-        # One signer for every emailed link (purposes are salted apart inside it).
-        links=EmailLinks(
-            SignedLinks(settings.secret_key, clock),
-            policies.lifecycle.registration,
-            settings.issuer,
-        ),
-        access=oidc["logout"],
     )
-    bridge = _bridge_services(shared)
-    keys = _activation_keys(shared)
-    registration = _registration_services(shared, keys, bridge["bridge"].verify_route)
-    lifecycle = _lifecycle_services(shared)
+    access = oidc.logout  # the one path that ends access (DESIGN.md 7)
+    hasher = SecretHasher(policies.credentials.hashing)
+    # One signer for every emailed link (purposes are salted apart inside it).
+    links = EmailLinks(
+        SignedLinks(settings.secret_key, clock), policies.lifecycle.registration, settings.issuer
+    )
+    name_key = settings.secret_key.encode()  # HMAC key for names in the throttle table
+
+    # Each capability's one factory, in dependency order.
+    bridge = build_bridge(
+        session=session,
+        clock=clock,
+        settings=settings.bridge,
+        hasher=hasher,
+        links=links,
+        accounts=accounts,
+        outbox=outbox,
+        audit=audit,
+    )
+    registration = build_registration(
+        session=session,
+        clock=clock,
+        policy=policies.lifecycle.registration,
+        passwords=policies.credentials.passwords,
+        lockout=policies.credentials.lockout,
+        rollout=policies.rollout,
+        name_key=name_key,
+        links=links,
+        accounts=accounts,
+        hasher=hasher,
+        outbox=outbox,
+        audit=audit,
+        upgrade_route=bridge.bridge.verify_route,
+    )
+    lifecycle = build_lifecycle(
+        session=session,
+        clock=clock,
+        policy=policies.lifecycle,
+        usernames=policies.accounts.usernames,
+        links=links,
+        accounts=accounts,
+        audit=audit,
+        outbox=outbox,
+        access=access,
+    )
+    credentials = build_credentials(
+        session=session,
+        clock=clock,
+        policy=policies.credentials,
+        students=policies.accounts.students,
+        rollout=policies.rollout,
+        registration=policies.lifecycle.registration,
+        hasher=hasher,
+        name_key=name_key,
+        accounts=accounts,
+        audit=audit,
+        bridge=bridge.bridge,
+    )
+    staff = build_staff(
+        session=session,
+        clock=clock,
+        activation_keys=registration.activation_keys,
+        lifecycle=lifecycle.lifecycle,
+        audit=audit,
+        access=access,
+    )
+    recovery = build_recovery(
+        session=session,
+        clock=clock,
+        policy=policies.lifecycle.recovery,
+        passwords=policies.credentials.passwords,
+        lockout=policies.credentials.lockout,
+        name_key=name_key,
+        links=links,
+        accounts=accounts,
+        hasher=hasher,
+        questions=credentials.questions,
+        outbox=outbox,
+        audit=audit,
+        access=access,
+    )
+
     return Services(
         policies=policies,
         audit=audit,
         accounts=accounts,
-        hasher=shared.hasher,
+        hasher=hasher,
         outbox=outbox,
-        links=shared.links.signer,
-        sign_in=_sign_in_service(shared, bridge["bridge"]),
-        staff=_staff_service(shared, keys, lifecycle["lifecycle"]),
-        **oidc,
-        **bridge,
-        **registration,
-        **lifecycle,
-        **_recovery_services(shared),
-        **_student_services(shared),
+        links=links.signer,
+        sign_in=credentials.sign_in,
+        student_sign_in=credentials.student_sign_in,
+        questions=credentials.questions,
+        keys=oidc.keys,
+        tokens=oidc.tokens,
+        sso=oidc.sso,
+        consent=oidc.consent,
+        claims=oidc.claims,
+        oidc_deps=oidc.oidc_deps,
+        logout=oidc.logout,
+        bridge=bridge.bridge,
+        legacy_credentials=bridge.legacy_credentials,
+        registration=registration.registration,
+        registration_messages=registration.messages,
+        provisioning=registration.provisioning,
+        lifecycle=lifecycle.lifecycle,
+        lifecycle_messages=lifecycle.messages,
+        recovery=recovery.recovery,
+        recovery_messages=recovery.messages,
+        staff=staff,
     )
-
-
-def _oidc_services(
-    session: Session,
-    clock: Clock,
-    policies: Policies,
-    settings: Settings,
-    audit: AuditLog,
-    outbox: Outbox,
-) -> dict[str, Any]:
-    """Tokens, signing keys, SSO sessions, consent, claims and the one path that ends access;
-    the Authlib server is built from `oidc_deps` with the app (idp/__init__.py)."""
-    tokens = TokenStore(session, clock, policies.oidc.tokens)
-    sso = SsoSessionService(session, clock, policies.oidc.sessions)
-    claims = ClaimsService(
-        session, policies.claims, GuardianAccess(session, policies.rollout), clock
-    )
-    deps = OidcDeps(
-        session=session,
-        clock=clock,
-        policy=policies.oidc,
-        issuer=settings.issuer,
-        tokens=tokens,
-        keys=build_signing_keys(session, clock, policies, settings),
-        claims=claims,
-    )
-    return {
-        "oidc_deps": deps,
-        "tokens": tokens,
-        "keys": deps.keys,
-        "sso": sso,
-        "consent": ConsentService(session, clock, audit, tokens),
-        "claims": claims,
-        "logout": LogoutService(deps, sso, outbox, audit),
-    }
-
-
-def _sign_in_service(shared: Shared, bridge: BridgeService) -> SignInService:
-    """Portal sign-in, which also accepts IC credentials through the bridge (DESIGN.md 5)."""
-    policies, settings = shared.policies, shared.settings
-    setup = SignInSetup(
-        lockout=policies.credentials.lockout,
-        hasher=shared.hasher,
-        name_key=settings.secret_key.encode(),
-        provisioning_minutes=policies.lifecycle.registration.provisioning_promise_minutes,
-        link_hours=policies.lifecycle.registration.email_link_hours,
-    )
-    return SignInService(shared.session, shared.clock, setup, shared.accounts, shared.audit, bridge)
-
-
-def _bridge_services(shared: Shared) -> dict[str, Any]:
-    """The IC bridge (IDP_BRIDGE_MODE), tried by sign-in for names no portal account has."""
-    settings = shared.settings
-    verifier: LegacyVerifier = ImportedVerifier(shared.hasher)
-    if settings.bridge.mode == "http":
-        verifier = HttpVerifier(settings.bridge.url, settings.bridge.timeout_seconds)
-    links = shared.links
-    setup = BridgeSetup(verifier, links.signer, links.policy.email_link_hours)
-    bridge = BridgeService(
-        shared.session,
-        shared.clock,
-        setup,
-        (shared.accounts, shared.hasher, shared.outbox, shared.audit),
-    )
-    legacy = LegacyCredentialService(shared.session, shared.clock, shared.audit)
-    return {"bridge": bridge, "legacy_credentials": legacy}
-
-
-def _student_services(shared: Shared) -> dict[str, Any]:
-    """Student sign-in (accounts.toml [students]) with its own lockout."""
-    policies = shared.policies
-    setup = StudentSignInSetup(
-        policy=policies.accounts.students,
-        rollout=policies.rollout,
-        passwords=policies.credentials.passwords,
-        hasher=shared.hasher,
-        name_key=shared.settings.secret_key.encode(),
-    )
-    service = StudentSignInService(
-        shared.session, shared.clock, setup, shared.accounts, shared.audit
-    )
-    return {"student_sign_in": service}
-
-
-def _recovery_services(shared: Shared) -> dict[str, Any]:
-    """Security questions, forgot and change password, and their emails."""
-    session, clock = shared.session, shared.clock
-    credentials, key = shared.policies.credentials, shared.settings.secret_key.encode()
-    questions = SecurityQuestionService(
-        session, clock, credentials.security_questions, shared.hasher, shared.audit
-    )
-    setup = RecoverySetup(
-        policy=shared.policies.lifecycle.recovery,
-        passwords=credentials.passwords,
-        links=shared.links.signer,
-        answers_throttle=FailureThrottle(session, clock, credentials.lockout, key, "recover:"),
-        sign_in_throttle=FailureThrottle(session, clock, credentials.lockout, key),
-    )
-    deps = RecoveryDeps(
-        accounts=shared.accounts,
-        hasher=shared.hasher,
-        questions=questions,
-        outbox=shared.outbox,
-        audit=shared.audit,
-        access=shared.access,
-    )
-    minutes = shared.policies.lifecycle.recovery.reset_link_minutes
-    return {
-        "questions": questions,
-        "recovery": RecoveryService(session, clock, setup, deps),
-        "recovery_messages": RecoveryMessages(session, shared.links, minutes),
-    }
-
-
-def _activation_keys(shared: Shared) -> ActivationKeyService:
-    """Activation keys: who may get one, new ones (issued by staff), usable ones (registration)."""
-    session, policies = shared.session, shared.policies
-    access = GuardianAccess(session, policies.rollout)
-    return ActivationKeyService(session, shared.clock, policies.lifecycle.registration, access)
-
-
-def _registration_services(
-    shared: Shared, keys: ActivationKeyService, upgrade_route: VerifyRoute
-) -> dict[str, Any]:
-    """Registration, its emails (the IC upgrade's confirmation link among them) and
-    provisioning."""
-    session, clock, policies = shared.session, shared.clock, shared.policies
-    access = GuardianAccess(session, policies.rollout)
-    policy = policies.lifecycle.registration
-    throttle = FailureThrottle(
-        session,
-        clock,
-        policies.credentials.lockout,
-        shared.settings.secret_key.encode(),
-        "register:",
-    )
-    setup = RegistrationSetup(policy, policies.credentials.passwords, throttle, shared.links.signer)
-    collaborators = (keys, shared.accounts, shared.hasher, shared.outbox, shared.audit)
-    messages = RegistrationMessages(session, clock, shared.links, shared.audit, [upgrade_route])
-    return {
-        "registration": RegistrationService(session, clock, setup, collaborators),
-        "registration_messages": messages,
-        "provisioning": ProvisioningService(session, clock, access, shared.outbox, shared.audit),
-    }
-
-
-def _lifecycle_services(shared: Shared) -> dict[str, Any]:
-    """The inactivity sweep, revalidation, cancellation and their emails."""
-    session, policies = shared.session, shared.policies
-    deps = LifecycleDeps(
-        accounts=shared.accounts,
-        audit=shared.audit,
-        outbox=shared.outbox,
-        links=shared.links.signer,
-        access=shared.access,
-    )
-    return {
-        "lifecycle": LifecycleService(
-            session, shared.clock, policies.lifecycle, policies.accounts.usernames, deps
-        ),
-        "lifecycle_messages": LifecycleMessages(
-            session, shared.links, policies.lifecycle.inactivity
-        ),
-    }
-
-
-def _staff_service(
-    shared: Shared, keys: ActivationKeyService, lifecycle: LifecycleService
-) -> StaffService:
-    """The school's desk: the use cases in which a staff member acts, each authorized once,
-    composed from the capabilities that own the rules."""
-    deps = StaffDeps(
-        restrictions=GuardianRestrictions(shared.session, shared.clock),
-        keys=keys,
-        lifecycle=lifecycle,
-        audit=shared.audit,
-        access=shared.access,
-    )
-    return StaffService(shared.session, deps)

@@ -1,6 +1,7 @@
-"""Wiring in one place, complete at construction (issue 15.2): idp/services.py gives every
-service all its collaborators when it builds it; nothing is connected afterwards, and no
-service can be left without the one path that ends access."""
+"""Wiring in one place, complete at construction (issue 15.2): each capability has one
+factory (`idp/<capability>/factory.py`) taking every collaborator by name, and idp/services.py
+calls those factories in dependency order; nothing is connected afterwards, and no service can
+be left without the one path that ends access."""
 
 from __future__ import annotations
 
@@ -59,3 +60,74 @@ def test_the_checks_find_what_they_look_for() -> None:
 
     assert connect_methods(source) == ["2 connect_logout"]
     assert optional_access_checks(source) == ["5 if self._end_access is not None:"]
+
+
+def factory_shape(source: str) -> list[str]:
+    """What breaks "one factory, every collaborator by name, typed": a second public function,
+    a positional or unannotated parameter, a missing return type."""
+    tree = ast.parse(source)
+    public = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")
+    ]
+    found = [] if len(public) == 1 else [f"{len(public)} public functions"]
+    for node in public:
+        arguments = node.args
+        if arguments.posonlyargs or arguments.args or arguments.vararg or arguments.kwarg:
+            found.append(f"{node.name} takes positional or variadic parameters")
+        found.extend(
+            f"{node.name}: {arg.arg} has no type"
+            for arg in arguments.kwonlyargs
+            if not arg.annotation
+        )
+        if node.returns is None:
+            found.append(f"{node.name} has no return type")
+    return found
+
+
+def _factories() -> list[Path]:
+    return sorted(IDP.glob("*/factory.py"))
+
+
+def test_each_capability_has_one_factory_taking_every_collaborator_by_name() -> None:
+    found = {
+        str(path.relative_to(IDP)): factory_shape(path.read_text(encoding="utf-8"))
+        for path in _factories()
+    }
+
+    assert len(found) >= 7
+    assert {path: problems for path, problems in found.items() if problems} == {}
+
+
+def test_services_py_is_the_list_of_the_factories() -> None:
+    tree = ast.parse((IDP / "services.py").read_text(encoding="utf-8"))
+    functions = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
+    called = {
+        node.func.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+    factories = {
+        node.name
+        for path in _factories()
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")
+    }
+
+    assert functions == ["build_services"]
+    assert factories <= called
+
+
+def test_the_factory_check_finds_what_it_looks_for() -> None:
+    source = (
+        "def build_a(session, *, clock): ...\ndef build_b(*, clock: int): ...\ndef _helper(): ...\n"
+    )
+
+    assert factory_shape(source) == [
+        "2 public functions",
+        "build_a takes positional or variadic parameters",
+        "build_a: clock has no type",
+        "build_a has no return type",
+        "build_b has no return type",
+    ]

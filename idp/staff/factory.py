@@ -1,0 +1,34 @@
+"""The staff desk's one factory: every collaborator given at construction (issue 15.2)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from idp.accounts.ending import AccessEnding
+from idp.audit.service import AuditLog
+from idp.clock import Clock
+from idp.lifecycle.service import LifecycleService
+from idp.registration.keys import ActivationKeyService
+from idp.roster.restrictions import GuardianRestrictions
+from idp.staff.service import StaffDeps, StaffService
+
+
+def build_staff(
+    *,
+    session: Session,
+    clock: Clock,
+    activation_keys: ActivationKeyService,
+    lifecycle: LifecycleService,
+    audit: AuditLog,
+    access: AccessEnding,
+) -> StaffService:
+    """The school's desk: the use cases in which a staff member acts, each authorized once,
+    composed from the capabilities that own the rules."""
+    deps = StaffDeps(
+        restrictions=GuardianRestrictions(session, clock),
+        keys=activation_keys,
+        lifecycle=lifecycle,
+        audit=audit,
+        access=access,
+    )
+    return StaffService(session, deps)
