@@ -15,6 +15,7 @@ from idp.clock import Clock, SystemClock
 from idp.config import PROJECT_ROOT, Settings, load_settings
 from idp.extensions import babel, csrf, db, limiter, migrate, redact_authlib_secrets
 from idp.policy import load_policies
+from idp.unit_of_work import UnitOfWork
 
 MIGRATIONS_DIR = PROJECT_ROOT / "idp" / "migrations"
 
@@ -99,7 +100,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     clock = clock or SystemClock()
     policies = load_policies(settings.policy_dir)  # a bad policy file stops start-up here
 
-    app = Flask(
+    from idp.web.transaction import PortalApp
+
+    app = PortalApp(
         __name__,
         instance_path=str(settings.instance_path),
         template_folder="web/templates",
@@ -132,6 +135,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     session = cast(Session, db.session)
     services = build_services(session, clock, policies, settings, _request_id)
     app.extensions["idp.services"] = services
+    # The one transaction of each request, command and worker job (idp/unit_of_work.py).
+    app.extensions["idp.unit_of_work"] = UnitOfWork(db.session)
     _wire_oidc(app, services)
     register_web(app, settings, clock, babel)
     # First of all before_request hooks (CSRF's included): unreadable input never goes further.

@@ -28,6 +28,9 @@ from idp.policy.cli import policies
 from idp.registration.cli import activation
 from idp.roster.cli import roster
 
+# Accounts provisioned per worker round (each its own unit of work); the rest wait for the next.
+PROVISION_BATCH = 100
+
 
 def _create_app() -> Flask:
     from idp import create_app
@@ -93,12 +96,22 @@ def _jobs() -> Callable[[], dict[str, int]]:
     senders: dict[str, Any] = dict.fromkeys(mailer.mail_templates, mailer)
     senders[BACKCHANNEL_TEMPLATE] = extensions["idp.logout"].prepare_backchannel
     outbox = OutboxWorker(cast(Session, db.session), clock, senders)
+    work = extensions["idp.unit_of_work"]
 
     def run_once() -> dict[str, int]:
-        # Each job commits its own work, so a crash between them loses nothing.
-        provisioned = services.provisioning.provision_due()
-        removed = services.lifecycle.remove_unconfirmed()
-        swept = services.lifecycle.sweep_if_due()  # once a day, whichever worker comes first
+        # Each job is a unit of work of its own (one per account provisioned), so a crash
+        # between them loses nothing. The outbox's delivery owns its short transactions: no
+        # transaction may stay open while a message goes out (idp/notifications/outbox.py).
+        provisioned = 0
+        while provisioned < PROVISION_BATCH:
+            with work():
+                if not services.provisioning.provision_next():
+                    break
+            provisioned += 1
+        with work():
+            removed = services.lifecycle.remove_unconfirmed()
+        with work():
+            swept = services.lifecycle.sweep_if_due()  # once a day, whichever worker is first
         if swept is not None:
             logging.getLogger("idp.lifecycle").info("lifecycle:sweep:ran %s", swept.as_line())
         report = outbox.deliver_due()

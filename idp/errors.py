@@ -13,6 +13,10 @@ class DomainError(Exception):
     code: ClassVar[str] = "domain_error"
     message: ClassVar[LazyString | str] = lazy_gettext("Something went wrong. Please try again.")
     status: ClassVar[int] = 400
+    # True for a refusal the use case recorded before raising it (a failed sign-in counted, a
+    # refusal audited): the edge commits that record (idp/unit_of_work.py). Otherwise the edge
+    # rolls back, so bad input changes nothing.
+    keeps_changes: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         super().__init__(self.code)

@@ -12,14 +12,15 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import flask_migrate
 import psycopg
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -28,6 +29,7 @@ from idp.clock import FrozenClock
 from idp.config import PROJECT_ROOT, Settings
 from idp.extensions import db
 from idp.services import Services
+from idp.unit_of_work import UnitOfWork
 from tests.smtp import SmtpSink
 
 PG_ADMIN_DSN = os.environ.get(
@@ -155,10 +157,51 @@ def _truncate_all() -> None:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+class _CommittedCalls:
+    """One capability's service with the test as its edge: each method call is one unit of
+    work (idp/unit_of_work.py), committed or rolled back as a request or a command would."""
+
+    def __init__(self, service: object, work: UnitOfWork) -> None:
+        self._service, self._work = service, work
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._service, name)
+        if not callable(value) or isinstance(value, type):
+            return value
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._work():
+                return value(*args, **kwargs)
+
+        return call
+
+
+class _TestEdge:
+    def __init__(self, services: Services, work: UnitOfWork) -> None:
+        self._services, self._work = services, work
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._services, name)
+        return value if name == "policies" else _CommittedCalls(value, self._work)
+
+
 @pytest.fixture
 def services(app: Flask) -> Services:
-    """The app's domain services."""
-    return app.extensions["idp.services"]  # type: ignore[no-any-return]
+    """The app's domain services; each method the test calls is committed like a request."""
+    return cast(Services, _TestEdge(app.extensions["idp.services"], unit_of_work(app)))
+
+
+@contextmanager
+def committed() -> Iterator[None]:
+    """The test as the edge of what it calls directly (a registry, the demo loader): the block
+    is one unit of work, committed as a command would (idp/unit_of_work.py)."""
+    with unit_of_work(current_app)():
+        yield
+
+
+def unit_of_work(app: Flask) -> UnitOfWork:
+    """The app's unit of work: `with unit_of_work(app)(): ...` is one committed transaction."""
+    return cast(UnitOfWork, app.extensions["idp.unit_of_work"])
 
 
 class IsolatedClient(FlaskClient):

@@ -226,7 +226,6 @@ class AccountService:
                 subject_id=account.id,
                 fields=changed,
             )
-        self._session.commit()
 
     def _checked_channel(self, account: Account, channel: str) -> str:
         if channel not in preferences.CHANNELS:

@@ -1,8 +1,8 @@
 """`idp bridge …`: import legacy Infinite Campus credentials, show a person's bridge status.
 
-The bridge's command group, registered on the `idp` group by idp/cli.py. Like every
-capability's cli.py it is an edge (tests/unit/test_layering.py): it may import Flask and click.
-Its subcommands run in the app context (`flask.cli.AppGroup`).
+The bridge's command group, registered on the `idp` group by idp/cli.py. Like every capability's
+cli.py it is an edge (tests/unit/test_layering.py): it may import Flask and click. Its subcommands
+run in the app context (`idp.cli_support.CommandGroup`), each command one unit of work.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
 from idp.bridge.legacy import IMPORT_HELP
-from idp.cli_support import fail, when
+from idp.cli_support import CommandGroup, fail, when
 
 
-@click.group(cls=AppGroup)
+@click.group(cls=CommandGroup)
 def bridge() -> None:
     """Infinite Campus bridge: legacy IC credentials (README "Infinite Campus bridge")."""
 

@@ -31,6 +31,8 @@ class UpgradeRequiredError(DomainError):
     """Right IC username and password, no portal account yet: the sign-in page hands the
     browser to the upgrade pages (never rendered as an error)."""
 
+    keeps_changes = True  # recorded first (idp/unit_of_work.py)
+
     code = "bridge_upgrade_required"
     message = lazy_gettext(
         "Your Infinite Campus sign-in worked. Finish moving to your portal account."

@@ -118,18 +118,13 @@ class LegacyCredentialService:
         lines, problems = self._check(records)
         if problems:
             raise LegacyFileError(problems)
-        try:
-            report = self._store(lines)
-            self._audit.record(
-                "bridge:credential:imported",
-                created=report.created,
-                updated=report.updated,
-                unchanged=report.unchanged,
-            )
-            self._session.commit()
-        except BaseException:
-            self._session.rollback()
-            raise
+        report = self._store(lines)
+        self._audit.record(
+            "bridge:credential:imported",
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+        )
         return report
 
     def status(self, sis_person_id: str) -> tuple[BridgeStatus, ...]:

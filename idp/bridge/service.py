@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -137,30 +135,29 @@ class BridgeService:
     def start_upgrade(self, marker: BridgedSignIn | None, details: UpgradeDetails) -> Account:
         """Create the account (`pending_email`, the re-hashed password) and send the link.
         All or nothing: a refused email or username changes nothing."""
-        with self._all_or_nothing():
-            credential = self._fresh_credential(marker, lock=True)
-            if marker is None or not marker.password_hash:
-                raise UpgradeExpiredError
-            self._remove_unconfirmed(credential)
-            # A kept IC username is given at the link, so that signing in with it until then
-            # still reaches the bridge (a wrong email, a lost link: the upgrade starts again).
-            keeps_ic_name = self._ic_username_problem(credential) is None
-            account = self._accounts.create(
-                NewAccount(
-                    kind=AccountKind.GUARDIAN,
-                    state=AccountState.PENDING_EMAIL,
-                    username=None if keeps_ic_name else details.username.strip(),
-                    email=details.email,
-                    person_id=credential.person_id,
-                    password_hash=marker.password_hash,
-                    locale=details.locale,
-                )
+        credential = self._fresh_credential(marker, lock=True)
+        if marker is None or not marker.password_hash:
+            raise UpgradeExpiredError
+        self._remove_unconfirmed(credential)
+        # A kept IC username is given at the link, so that signing in with it until then
+        # still reaches the bridge (a wrong email, a lost link: the upgrade starts again).
+        keeps_ic_name = self._ic_username_problem(credential) is None
+        account = self._accounts.create(
+            NewAccount(
+                kind=AccountKind.GUARDIAN,
+                state=AccountState.PENDING_EMAIL,
+                username=None if keeps_ic_name else details.username.strip(),
+                email=details.email,
+                person_id=credential.person_id,
+                password_hash=marker.password_hash,
+                locale=details.locale,
             )
-            credential.account_id = account.id
-            send_verify_email(self._outbox, account)
-            self._audit.record(
-                "bridge:upgrade:started", subject_id=account.id, credential_id=credential.id
-            )
+        )
+        credential.account_id = account.id
+        send_verify_email(self._outbox, account)
+        self._audit.record(
+            "bridge:upgrade:started", subject_id=account.id, credential_id=credential.id
+        )
         return account
 
     def complete_upgrade(self, token: str, marker: BridgedSignIn | None) -> CompletedUpgrade:
@@ -169,26 +166,25 @@ class BridgeService:
         reading = self._links.read(token, UPGRADE_PURPOSE, self._link_hours * 3600)
         if reading is None:
             raise LinkInvalidError
-        with self._all_or_nothing():
-            account = self._session.get(Account, reading.account_id, with_for_update=True)
-            credential = self._bound_credential(account)
-            if account is None or credential is None:
-                raise LinkInvalidError
-            if account.state != AccountState.PENDING_EMAIL:
-                raise UpgradeLinkUsedError
-            if reading.is_expired:
-                raise UpgradeLinkExpiredError
-            self._give_ic_username(account, credential)
-            now = self._clock.now()
-            account.state, account.state_changed_at = AccountState.ACTIVE, now
-            account.email_verified_at = credential.migrated_at = now
-            is_signed_in = self._proves(marker, credential)
-            if is_signed_in:
-                account.last_activity_at = now
-            send_account_ready(self._outbox, account)
-            self._audit.record(
-                "bridge:credential:migrated", subject_id=account.id, credential_id=credential.id
-            )
+        account = self._session.get(Account, reading.account_id, with_for_update=True)
+        credential = self._bound_credential(account)
+        if account is None or credential is None:
+            raise LinkInvalidError
+        if account.state != AccountState.PENDING_EMAIL:
+            raise UpgradeLinkUsedError
+        if reading.is_expired:
+            raise UpgradeLinkExpiredError
+        self._give_ic_username(account, credential)
+        now = self._clock.now()
+        account.state, account.state_changed_at = AccountState.ACTIVE, now
+        account.email_verified_at = credential.migrated_at = now
+        is_signed_in = self._proves(marker, credential)
+        if is_signed_in:
+            account.last_activity_at = now
+        send_account_ready(self._outbox, account)
+        self._audit.record(
+            "bridge:credential:migrated", subject_id=account.id, credential_id=credential.id
+        )
         return CompletedUpgrade(account, is_signed_in)
 
     def verify_route(self, account: Account) -> VerifyLink | None:
@@ -328,12 +324,3 @@ class BridgeService:
             return None
         query = select(LegacyCredential).where(LegacyCredential.account_id == account.id)
         return self._session.execute(query.with_for_update()).scalar_one_or_none()
-
-    @contextmanager
-    def _all_or_nothing(self) -> Iterator[None]:
-        try:
-            yield
-        except BaseException:
-            self._session.rollback()
-            raise
-        self._session.commit()

@@ -1,20 +1,20 @@
 """`idp students`: district passwords and sign-in lockouts of students.
 
-The command group of student sign-in (idp/credentials/students.py), registered on the `idp`
-group by idp/cli.py. Like every capability's cli.py it is an edge (tests/unit/test_layering.py):
-it may import Flask and click. Its subcommands run in the app context (`flask.cli.AppGroup`).
+The command group of student sign-in (idp/credentials/students.py), registered on the `idp` group
+by idp/cli.py. Like every capability's cli.py it is an edge (tests/unit/test_layering.py): it may
+import Flask and click. Its subcommands run in the app context (`idp.cli_support.CommandGroup`),
+each command one unit of work.
 """
 
 from __future__ import annotations
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
-from idp.cli_support import fail, when
+from idp.cli_support import CommandGroup, fail, when
 
 
-@click.group(cls=AppGroup)
+@click.group(cls=CommandGroup)
 def students() -> None:
     """Student sign-in (accounts.toml [students]): district passwords and lockouts."""
 

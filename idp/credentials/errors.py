@@ -10,6 +10,8 @@ from idp.errors import DomainError
 class InvalidCredentialsError(DomainError):
     """Wrong name or wrong password: the same answer for both."""
 
+    keeps_changes = True  # recorded first (idp/unit_of_work.py)
+
     code = "invalid_credentials"
     message = lazy_gettext(
         "The username or password is not correct. Check them and try again, or use Forgot"
@@ -28,6 +30,8 @@ class SignInLockedError(DomainError):
 
 class AccountNotActiveError(DomainError):
     """The password was right, but the account cannot sign in in its current state."""
+
+    keeps_changes = True  # recorded first (idp/unit_of_work.py)
 
     code = "account_not_active"
     message = lazy_gettext(
@@ -135,6 +139,8 @@ class AnswerContainsSecretError(DomainError):
 class CurrentPasswordWrongError(DomainError):
     """Re-entering the password before a sensitive change."""
 
+    keeps_changes = True  # recorded first (idp/unit_of_work.py)
+
     code = "current_password_wrong"
     message = lazy_gettext("Your current password is not correct. Please type it again.")
     status = 401
@@ -152,6 +158,8 @@ class PasswordCommonError(DomainError):
 
 class InvalidStudentCredentialsError(DomainError):
     """Student sign-in: wrong student ID or wrong date of birth, the same answer for both."""
+
+    keeps_changes = True  # recorded first (idp/unit_of_work.py)
 
     code = "invalid_student_credentials"
     message = lazy_gettext(
@@ -173,6 +181,8 @@ class InvalidStudentPasswordError(InvalidStudentCredentialsError):
 
 class StudentSchoolNotOpenError(DomainError):
     """Right credentials, but no enrolment in a school whose portal is open (rollout.toml)."""
+
+    keeps_changes = True  # recorded first (idp/unit_of_work.py)
 
     code = "student_school_not_open"
     message = lazy_gettext("Your school does not use the portal yet.")

@@ -119,14 +119,13 @@ class SecurityQuestionService:
         return sorted(self._session.execute(query).scalars())
 
     def set_answers(self, account: Account, answers: Mapping[str, str], password: str) -> None:
-        """Replace the account's answers (all or nothing) and commit; raise why if refused."""
+        """Replace the account's answers (all or nothing); raise why if refused."""
         normalised = self._checked(account, answers, password)
         now = self._clock.now()
         self._session.execute(delete(SecurityAnswer).where(SecurityAnswer.account_id == account.id))
         for key, answer in normalised.items():
             self._session.add(self._row(account, key, answer, now))
         self._audit.record("credentials:security_questions:set", subject_id=account.id)
-        self._session.commit()
         set_committed_value(account, "has_security_answers", True)
 
     def questions_to_ask(self, account: Account) -> list[tuple[str, LazyString]]:

@@ -87,14 +87,8 @@ class SignInService:
         self._bridge = bridge
 
     def sign_in(self, login_name: str, password: str) -> Account:
-        """Return the active account for these credentials, or raise a domain error."""
-        account = self.check(login_name, password)
-        self._session.commit()
-        return account
-
-    def check(self, login_name: str, password: str) -> Account:
-        """`sign_in`, but a success is left in the caller's transaction (failures are still
-        committed here): the sign-in page commits it with the sessions it starts, in one go."""
+        """Return the active account for these credentials, or raise a domain error. A failure
+        is recorded (counted, audited) before its error, which keeps it (keeps_changes)."""
         now = self._clock.now()
         params = {
             "username": username_key(login_name),
@@ -126,7 +120,6 @@ class SignInService:
         if can_receive_tokens(state):
             return
         self._audit.record("credentials:sign_in:refused", subject_id=account.id, state=state)
-        self._session.commit()
         if state == AccountState.PENDING_EMAIL:
             raise AccountPendingEmailError
         if state == AccountState.PROVISIONING:
@@ -143,7 +136,6 @@ class SignInService:
             self._record_failure(login_name, None)
             raise InvalidCredentialsError
         self._throttle.clear(login_name)
-        self._session.commit()
         raise UpgradeRequiredError(upgrade)
 
     def _record_failure(self, login_name: str, account: Account | None) -> None:
@@ -151,4 +143,3 @@ class SignInService:
         self._audit.record("credentials:sign_in:failed", subject_id=subject_id)
         if self._throttle.record_failure(login_name):
             self._audit.record("credentials:sign_in:locked", subject_id=subject_id)
-        self._session.commit()

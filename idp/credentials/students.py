@@ -138,7 +138,6 @@ class StudentSignInService:
         self._audit.record(
             "credentials:student_sign_in:succeeded", subject_id=account.id, method=self.login
         )
-        self._session.commit()
         return account
 
     def set_password(self, student_id: str, password: str) -> Account:
@@ -152,7 +151,6 @@ class StudentSignInService:
         account = account or self._create_account(person, "en")
         account.password_hash = self._setup.hasher.hash(password)
         self._audit.record("credentials:student_password:set", subject_id=account.id)
-        self._session.commit()
         return account
 
     def status(self, student_id: str) -> StudentStatus:
@@ -228,7 +226,6 @@ class StudentSignInService:
                 minutes=minutes,
                 **ids,
             )
-        self._session.commit()
 
     def _refuse_closed_school(self, person: Person, account: Account | None) -> None:
         """Only reached with the right credentials, so saying why is no enumeration leak."""
@@ -240,7 +237,6 @@ class StudentSignInService:
             person_id=person.id,
             reason="school_not_open",
         )
-        self._session.commit()
         raise StudentSchoolNotOpenError
 
     def _refuse_inactive(self, account: Account) -> None:
@@ -249,7 +245,6 @@ class StudentSignInService:
         self._audit.record(
             "credentials:student_sign_in:refused", subject_id=account.id, state=account.state
         )
-        self._session.commit()
         if account.state == AccountState.DISABLED:
             # TODO(issue 7): staff re-enable a student account in the staff console.
             raise StudentAccountDisabledError

@@ -1,8 +1,8 @@
 """`idp demo load`: the clearly labelled demo district, and its accounts printed.
 
 The demo district's command group, registered on the `idp` group by idp/cli.py. Like every
-capability's cli.py it is an edge (tests/unit/test_layering.py): it may import Flask and click.
-Its subcommand runs in the app context (`flask.cli.AppGroup`).
+capability's cli.py it is an edge (tests/unit/test_layering.py): it may import Flask and click. Its
+subcommand runs in the app context (`idp.cli_support.CommandGroup`), each command one unit of work.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import json
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
+from idp.cli_support import CommandGroup
 from idp.demo import load_demo_district
 
 
-@click.group(cls=AppGroup)
+@click.group(cls=CommandGroup)
 def demo() -> None:
     """The clearly labelled demo district."""
 

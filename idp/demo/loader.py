@@ -8,11 +8,12 @@ from collections.abc import Callable, Mapping
 from functools import cache, cached_property, partial
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountKind, AccountState
 from idp.accounts.service import NewAccount
+from idp.bridge import rules as ic_rules
 from idp.bridge.models import LegacyCredential
 from idp.clock import Clock, today
 from idp.credentials.models import SecurityAnswer
@@ -37,13 +38,8 @@ Row = TypeVar("Row")
 def load_demo_district(services: Services, clock: Clock) -> DemoSummary:
     """Create the demo district, or leave it as it is, and say who can sign in with what."""
     session = cast(Session, db.session)
-    try:
-        summary = _DemoLoader(session, services, clock, services.policies).load()
-        session.commit()  # one transaction: all of the demo district or none of it
-    except BaseException:
-        session.rollback()
-        raise
-    return summary
+    # In the command's one transaction: all of the demo district or none of it.
+    return _DemoLoader(session, services, clock, services.policies).load()
 
 
 def legacy_verifier(password: str) -> str:
@@ -240,8 +236,9 @@ class _DemoLoader:
 
     def _load_legacy_users(self) -> None:
         for user in data.LEGACY_USERS:
+            key = ic_rules.ic_username_key(user.ic_username)
             query = select(LegacyCredential).where(
-                func.lower(LegacyCredential.ic_username) == user.ic_username.lower()
+                ic_rules.ic_username_matches_sql(LegacyCredential.ic_username, key)
             )
             if self._session.execute(query).scalar_one_or_none() is not None:
                 continue

@@ -2,8 +2,8 @@
 
 The lifecycle's two command groups (cancellation is a lifecycle transition, DESIGN.md 4),
 registered on the `idp` group by idp/cli.py. Like every capability's cli.py they are an edge
-(tests/unit/test_layering.py): they may import Flask and click. Their subcommands run in the
-app context (`flask.cli.AppGroup`).
+(tests/unit/test_layering.py): they may import Flask and click. Their subcommands run in the app
+context (`idp.cli_support.CommandGroup`), each command one unit of work.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from datetime import datetime
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
-from idp.cli_support import fail
+from idp.cli_support import CommandGroup, fail, unit_of_work
 
 
-@click.group(cls=AppGroup)
+@click.group(cls=CommandGroup)
 def lifecycle() -> None:
     """Account lifecycle: inactivity sweep (lifecycle.toml)."""
 
@@ -37,11 +36,13 @@ def lifecycle_sweep(as_of: datetime | None, dry_run: bool) -> None:
 
     services = current_app.extensions["idp.services"]
     when = as_of.replace(tzinfo=UTC) if as_of else None
-    report = services.lifecycle.sweep(when, dry_run=dry_run)
+    report = services.lifecycle.sweep(when)
+    if dry_run:
+        unit_of_work().rollback()  # counted, then nothing changes
     click.echo(("dry run (nothing changed): " if dry_run else "") + report.as_line())
 
 
-@click.group(cls=AppGroup)
+@click.group(cls=CommandGroup)
 def accounts() -> None:
     """Accounts: staff actions from the command line (the staff console comes later)."""
 

@@ -76,39 +76,23 @@ class LifecycleService:
         sweep_deps = SweepDeps(deps.audit, deps.outbox, deps.access.end_access_many)
         self._sweep = InactivitySweep(session, policy.inactivity, purge, sweep_deps)
 
-    def sweep(self, as_of: datetime | None = None, *, dry_run: bool = False) -> SweepReport:
-        """Every due transition as of `as_of`, in one transaction: committed, or rolled back
-        after counting when `dry_run`."""
+    def sweep(self, as_of: datetime | None = None) -> SweepReport:
+        """Every due transition as of `as_of`, in the caller's one transaction (a dry run is
+        the command rolling it back after counting: idp/lifecycle/cli.py)."""
         as_of = as_of or self._clock.now()
-        try:
-            report = self._sweep_all(as_of)
-            self._record_run(self._clock.now(), is_due_only=False)  # it counts as the day's
-        except BaseException:
-            self._session.rollback()
-            raise
-        if dry_run:
-            self._session.rollback()
-        else:
-            self._session.commit()
+        report = self._sweep_all(as_of)
+        self._record_run(self._clock.now(), is_due_only=False)  # it counts as the day's
         return report
 
     def sweep_if_due(self, now: datetime | None = None) -> SweepReport | None:
         """The daily sweep for `idp worker`: run it unless one ran in the last 24 hours.
 
         Of several workers asking at once exactly one sweeps: the claim (`_record_run`) and the
-        sweep commit together, so a sweep that fails leaves the day unclaimed, and on
-        PostgreSQL a worker that finds the day claimed, or being swept, moves on at once."""
+        sweep are in the worker job's one transaction, so a sweep that fails leaves the day
+        unclaimed, and on PostgreSQL a worker that finds the day claimed, or being swept, moves
+        on at once."""
         now = now or self._clock.now()
-        try:
-            report = self._sweep_all(now) if self._record_run(now, is_due_only=True) else None
-        except BaseException:
-            self._session.rollback()
-            raise
-        if report is None:
-            self._session.rollback()
-        else:
-            self._session.commit()
-        return report
+        return self._sweep_all(now) if self._record_run(now, is_due_only=True) else None
 
     def _sweep_all(self, as_of: datetime) -> SweepReport:
         report = self._sweep.run(as_of)
@@ -135,14 +119,12 @@ class LifecycleService:
         return self._session.execute(claim.returning(SweepRun.id)).first() is not None
 
     def remove_unconfirmed(self, as_of: datetime | None = None) -> int:
-        """`pending_email --link expired + grace--> removed`, committed; how many."""
-        removed = self._remove_unconfirmed(as_of or self._clock.now())
-        self._session.commit()
-        return removed
+        """`pending_email --link expired + grace--> removed`; how many."""
+        return self._remove_unconfirmed(as_of or self._clock.now())
 
     def request_revalidation(self, account: Account) -> None:
         """A disabled account's owner signed in with the right password: email a link that
-        turns it back on (at most one per REVALIDATE_INTERVAL_MINUTES), and commit."""
+        turns it back on (at most one per REVALIDATE_INTERVAL_MINUTES)."""
         if account.state != AccountState.DISABLED or account.email is None:
             return
         since = self._clock.now() - timedelta(minutes=REVALIDATE_INTERVAL_MINUTES)
@@ -154,10 +136,9 @@ class LifecycleService:
         if self._session.execute(recent.limit(1)).first() is None:
             send_revalidate_email(self._outbox, account)
             self._audit.record("lifecycle:revalidation:requested", subject_id=account.id)
-        self._session.commit()
 
     def revalidate(self, token: str) -> Account:
-        """Follow a revalidation link: the disabled account is active again (committed)."""
+        """Follow a revalidation link: the disabled account is active again."""
         hours = self._policy.registration.email_link_hours
         reading = self._links.read(token, REVALIDATE_PURPOSE, hours * 3600)
         if reading is None:
@@ -174,7 +155,6 @@ class LifecycleService:
         account.email_verified_at = now
         account.last_activity_at = now  # confirming the email is activity: a new idle period
         self._audit.record("lifecycle:account:revalidated", subject_id=account.id)
-        self._session.commit()
         return account
 
     def find_cancellable(self, username: str) -> Account:
@@ -188,7 +168,7 @@ class LifecycleService:
     def cancel(self, account: Account) -> None:
         """`any --school cancels--> cancelled`: no password or security answers are left, and
         the email is free to register again from the start (new Person ID check and key).
-        Not committed; the caller (idp/staff/service.py) ends access and records who and why."""
+        The caller (idp/staff/service.py) ends access and records who and why."""
         account.state, account.state_changed_at = AccountState.CANCELLED, self._clock.now()
         account.password_hash = None
         self._session.execute(delete(SecurityAnswer).where(SecurityAnswer.account_id == account.id))

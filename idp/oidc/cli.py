@@ -2,7 +2,8 @@
 
 The OIDC provider's two command groups, registered on the `idp` group by idp/cli.py. Like every
 capability's cli.py they are an edge (tests/unit/test_layering.py): they may import Flask and
-click. Their subcommands run in the app context (`flask.cli.AppGroup`).
+click. Their subcommands run in the app context (`idp.cli_support.CommandGroup`), each command one
+unit of work.
 """
 
 from __future__ import annotations
@@ -13,15 +14,14 @@ from typing import Any, cast
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
-from idp.cli_support import when
+from idp.cli_support import CommandGroup, when
 from idp.extensions import db
 from idp.oidc.keys import SigningKeyService, build_signing_keys, key_state
 
 
-@click.group(cls=AppGroup)
+@click.group(cls=CommandGroup)
 def clients() -> None:
     """Relying-party registrations (clients/*.toml)."""
 
@@ -76,7 +76,7 @@ def clients_list() -> None:
         click.echo(f"{client.client_id}\t{client.name}\t{kind}\t{party}\t{state}\t{uris}")
 
 
-@click.group("signing-keys", cls=AppGroup)
+@click.group("signing-keys", cls=CommandGroup)
 def signing_keys() -> None:
     """ID token signing keys (RS256, ES256)."""
 

@@ -301,13 +301,7 @@ class ClientRegistry:
         errors += _duplicate_client_ids(registrations)
         if errors:
             raise ClientConfigError("\n".join(errors))
-        try:
-            report = self._apply(registrations)
-            self._session.commit()
-        except Exception:
-            self._session.rollback()
-            raise
-        return report
+        return self._apply(registrations)
 
     def list_clients(self) -> list[OidcClient]:
         """Every registered client (enabled or not), by client_id."""

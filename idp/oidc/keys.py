@@ -12,10 +12,12 @@ stays published for the longest token lifetime plus a margin after it stops sign
 A key created because none was active (first start, `ensure_keys()`) signs at once: nothing
 could sign before, so there is no hand-over to wait for.
 
-Transactions: `ensure_keys()` and `rotate()` own their transaction and commit, like
-`SignInService`. They run at start-up (CLI, worker) or lazily, when a token or the JWKS is
-needed and no key is active (a fresh install), which commits whatever the caller has pending.
-`ensure_keys()` writes only when a key is missing or a race left overlapping keys.
+Transactions: `ensure_keys()` and `rotate()` own their transaction and commit, with the
+outbox worker the only places outside the edges that do (idp/unit_of_work.py,
+tests/unit/test_one_owner_of_the_transaction.py): the race below is settled by reading what
+other processes committed. They run at start-up (CLI, worker) or lazily, when a token or the
+JWKS is needed and no key is active (a fresh install), which commits whatever the caller has
+pending. `ensure_keys()` writes only when a key is missing or a race left overlapping keys.
 
 Races: the table has no "one active key per alg" constraint (kids are random, so two inserts
 never collide). Two processes that both find no key, or rotate at once, may each insert one.

@@ -32,6 +32,8 @@ class ResetLinkExpiredError(DomainError):
 class AnswersWrongError(DomainError):
     """Not enough answers matched (which ones is not said)."""
 
+    keeps_changes = True  # recorded first (idp/unit_of_work.py)
+
     code = "answers_wrong"
     message = lazy_gettext(
         "Some answers are not correct. Check them and try again. After too many attempts, password"

@@ -69,7 +69,8 @@ class RecoveryDeps:
 
 
 class RecoveryService:
-    """Use cases of the FAQ's "Forgot password" and "Change password". Each commits."""
+    """Use cases of the FAQ's "Forgot password" and "Change password". The edge commits each
+    one (idp/unit_of_work.py)."""
 
     def __init__(
         self, session: Session, clock: Clock, setup: RecoverySetup, deps: RecoveryDeps
@@ -100,7 +101,6 @@ class RecoveryService:
             self._deps.outbox.enqueue(RESET_EMAIL, "", {})
             subject_id = account.id if account is not None else None
             self._deps.audit.record("recovery:reset:refused", subject_id=subject_id)
-        self._session.commit()
 
     def open_link(self, token: str) -> Account:
         """The account a reset link may recover, or the reason it cannot."""
@@ -122,10 +122,8 @@ class RecoveryService:
             self._deps.audit.record("recovery:answers:failed", subject_id=account.id)
             if self._setup.answers_throttle.record_failure(name):
                 self._deps.audit.record("recovery:answers:locked", subject_id=account.id)
-            self._session.commit()
             raise AnswersWrongError
         self._setup.answers_throttle.clear(name)
-        self._session.commit()
         return self._setup.links.make(account.id, ANSWERED_PURPOSE, password_fingerprint(account))
 
     def reset_password(self, proof: str, new_password: str) -> Account:
@@ -155,7 +153,6 @@ class RecoveryService:
         if not self._deps.hasher.verify(account.password_hash, password):
             self._setup.sign_in_throttle.record_failure(name)
             self._deps.audit.record("recovery:password:reauth_failed", subject_id=account.id)
-            self._session.commit()
             raise CurrentPasswordWrongError
         self._setup.sign_in_throttle.clear(name)
 
@@ -172,7 +169,6 @@ class RecoveryService:
         self._deps.audit.record(
             f"recovery:password:{reason.removeprefix('password_')}", subject_id=account.id
         )
-        self._session.commit()
 
     def _account_of(self, token: str, purpose: str) -> Account:
         max_age = self._setup.policy.reset_link_minutes * 60

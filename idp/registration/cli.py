@@ -1,23 +1,22 @@
 """`idp activation issue`: the activation key ("GUID") for a guardian, and the letter to print.
 
-The registration's command group (activation keys are the registration's, DESIGN.md 2),
-registered on the `idp` group by idp/cli.py. Like every capability's cli.py it is an edge
+The registration's command group (activation keys are the registration's, DESIGN.md 2), registered
+on the `idp` group by idp/cli.py. Like every capability's cli.py it is an edge
 (tests/unit/test_layering.py): it may import Flask and click. Its subcommand runs in the app
-context (`flask.cli.AppGroup`).
+context (`idp.cli_support.CommandGroup`), each command one unit of work.
 """
 
 from __future__ import annotations
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
 from idp.accounts.models import LOCALES
-from idp.cli_support import fail
+from idp.cli_support import CommandGroup, fail
 from idp.registration.models import ID_TYPES
 
 
-@click.group(cls=AppGroup)
+@click.group(cls=CommandGroup)
 def activation() -> None:
     """Activation keys (the "GUID" school staff give a guardian after a photo-ID check)."""
 

@@ -83,6 +83,8 @@ class GuardianHasAccountError(DomainError):
 class InvalidActivationError(DomainError):
     """Wrong Person ID, wrong, used, revoked or expired key: one message for all of them."""
 
+    keeps_changes = True  # recorded first (idp/unit_of_work.py)
+
     code = "invalid_activation"
     message = lazy_gettext(
         "This Person ID and activation key do not work together. Check both and try again. If"

@@ -1,8 +1,8 @@
 """Provisioning: a confirmed registration becomes an active account, and the guardian is told.
 
 Run by `idp worker` next to the outbox. Several workers may run: each account is claimed with
-`FOR UPDATE SKIP LOCKED` (PostgreSQL) and committed on its own, so a crash loses nothing and
-no account is provisioned twice.
+`FOR UPDATE SKIP LOCKED` (PostgreSQL) and committed on its own by the worker, so a crash loses
+nothing and no account is provisioned twice.
 """
 
 from __future__ import annotations
@@ -38,19 +38,14 @@ class ProvisioningService:
         self._outbox = outbox
         self._audit = audit
 
-    def provision_due(self, as_of: datetime | None = None, limit: int = 100) -> int:
-        """Provision every account waiting (one transaction each); return how many."""
-        as_of = as_of or self._clock.now()
-        done = 0
-        for _ in range(limit):
-            account = self._claim_next()
-            if account is None:
-                break
-            self._provision(account, as_of)
-            self._session.commit()
-            done += 1
-        self._session.commit()
-        return done
+    def provision_next(self, as_of: datetime | None = None) -> bool:
+        """Provision the next account waiting, if any: the worker commits each one on its own
+        (idp/cli.py), so a crash loses nothing. Whether there was one."""
+        account = self._claim_next()
+        if account is None:
+            return False
+        self._provision(account, as_of or self._clock.now())
+        return True
 
     def _claim_next(self) -> Account | None:
         query = (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -95,38 +93,36 @@ class RegistrationService:
         key_id = self._matching_key_id(sis_person_id, typed_key)
         if key_id is None:
             self._throttle.record_failure(sis_person_id)
-            self._session.commit()
             raise InvalidActivationError(days=self._policy.activation_key_days)
         self._throttle.clear(sis_person_id)
-        self._session.commit()
         return key_id
 
     def register(self, new: NewRegistration) -> Account:
         """Step 2: create the account in `pending_email` and queue the confirmation email.
 
-        All or nothing: any refusal rolls back every change, including the replacement of an
-        earlier unconfirmed registration of the same guardian.
+        All or nothing: a refusal is a DomainError, on which the edge rolls back every change
+        (idp/unit_of_work.py), including the replacement of an earlier unconfirmed registration
+        of the same guardian.
         """
-        with self._all_or_nothing():
-            key = self._keys.usable_key(new.activation_key_id, lock=True)
-            if key is None:
-                raise RegistrationExpiredError
-            password_rules.check_password(new.password, self._passwords, new.username)
-            self._remove_unconfirmed(key.person_id)
-            account = self._accounts.create(
-                NewAccount(
-                    kind=AccountKind.GUARDIAN,
-                    state=AccountState.PENDING_EMAIL,
-                    username=new.username.strip(),
-                    email=new.email,
-                    person_id=key.person_id,
-                    password_hash=self._hasher.hash(new.password),
-                    locale=new.locale,
-                )
+        key = self._keys.usable_key(new.activation_key_id, lock=True)
+        if key is None:
+            raise RegistrationExpiredError
+        password_rules.check_password(new.password, self._passwords, new.username)
+        self._remove_unconfirmed(key.person_id)
+        account = self._accounts.create(
+            NewAccount(
+                kind=AccountKind.GUARDIAN,
+                state=AccountState.PENDING_EMAIL,
+                username=new.username.strip(),
+                email=new.email,
+                person_id=key.person_id,
+                password_hash=self._hasher.hash(new.password),
+                locale=new.locale,
             )
-            key.used_at, key.used_by_account_id = self._clock.now(), account.id
-            send_verify_email(self._outbox, account)
-            self._audit.record("registration:registration:started", subject_id=account.id)
+        )
+        key.used_at, key.used_by_account_id = self._clock.now(), account.id
+        send_verify_email(self._outbox, account)
+        self._audit.record("registration:registration:started", subject_id=account.id)
         return account
 
     def check_username(self, username: str) -> DomainError | None:
@@ -146,18 +142,17 @@ class RegistrationService:
         reading = self._links.read(token, VERIFY_PURPOSE, self._policy.email_link_hours * 3600)
         if reading is None:
             raise LinkInvalidError
-        with self._all_or_nothing():
-            account = self._session.get(Account, reading.account_id, with_for_update=True)
-            if account is None or account.email is None:
-                raise LinkInvalidError
-            if account.state != AccountState.PENDING_EMAIL:
-                raise LinkUsedError
-            if reading.is_expired:
-                raise LinkExpiredError(account.id)
-            now = self._clock.now()
-            account.state, account.state_changed_at = AccountState.PROVISIONING, now
-            account.email_verified_at = now
-            self._audit.record("registration:email:verified", subject_id=account.id)
+        account = self._session.get(Account, reading.account_id, with_for_update=True)
+        if account is None or account.email is None:
+            raise LinkInvalidError
+        if account.state != AccountState.PENDING_EMAIL:
+            raise LinkUsedError
+        if reading.is_expired:
+            raise LinkExpiredError(account.id)
+        now = self._clock.now()
+        account.state, account.state_changed_at = AccountState.PROVISIONING, now
+        account.email_verified_at = now
+        self._audit.record("registration:email:verified", subject_id=account.id)
         return account
 
     def resend_for_link(self, token: str) -> Account:
@@ -169,15 +164,14 @@ class RegistrationService:
 
     def resend_verification(self, account_id: int) -> Account:
         """Send a new confirmation link to a registration still waiting for one."""
-        with self._all_or_nothing():
-            account = self._session.get(Account, account_id, with_for_update=True)
-            if account is None or account.state != AccountState.PENDING_EMAIL:
-                raise NothingToResendError
-            wait = self._seconds_before_resend(account)
-            if wait > 0:
-                raise ResendTooSoonError(seconds=wait)
-            send_verify_email(self._outbox, account)
-            self._audit.record("registration:email:resent", subject_id=account.id)
+        account = self._session.get(Account, account_id, with_for_update=True)
+        if account is None or account.state != AccountState.PENDING_EMAIL:
+            raise NothingToResendError
+        wait = self._seconds_before_resend(account)
+        if wait > 0:
+            raise ResendTooSoonError(seconds=wait)
+        send_verify_email(self._outbox, account)
+        self._audit.record("registration:email:resent", subject_id=account.id)
         return account
 
     def request_username_reminder(self, email: str, locale: str) -> None:
@@ -187,7 +181,6 @@ class RegistrationService:
         if not account_rules.is_valid_email(email):
             raise EmailInvalidError
         send_username_reminder(self._outbox, email, locale)
-        self._session.commit()
 
     def _matching_key_id(self, sis_person_id: str, typed_key: str) -> int | None:
         normalized = rules.normalize_key(typed_key)
@@ -219,12 +212,3 @@ class RegistrationService:
             return 0
         ready_at = last + timedelta(seconds=RESEND_INTERVAL_SECONDS)
         return max(0, int((ready_at - self._clock.now()).total_seconds()))
-
-    @contextmanager
-    def _all_or_nothing(self) -> Iterator[None]:
-        try:
-            yield
-        except BaseException:
-            self._session.rollback()
-            raise
-        self._session.commit()

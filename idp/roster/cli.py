@@ -1,10 +1,10 @@
 """`idp roster …`: import a OneRoster export, restrict and lift a guardian's access to a
 student, write a synthetic district.
 
-The roster's command group, registered on the `idp` group by idp/cli.py. Like web/, a
-capability's cli.py is an edge (tests/unit/test_layering.py): it may import Flask and click.
-Every subcommand but `synth` runs in the app context (`flask.cli.AppGroup`).
-"""
+The roster's command group, registered on the `idp` group by idp/cli.py. Like web/, a capability's
+cli.py is an edge (tests/unit/test_layering.py): it may import Flask and click. Every subcommand
+but `synth` runs in the app context (`idp.cli_support.CommandGroup`), each command one unit of
+work."""
 
 from __future__ import annotations
 
@@ -14,11 +14,10 @@ from typing import TextIO, cast
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 from flask_babel import force_locale, lazy_gettext, lazy_ngettext
 from sqlalchemy.orm import Session
 
-from idp.cli_support import fail, when
+from idp.cli_support import CommandGroup, fail, unit_of_work, when
 from idp.clock import monotonic
 from idp.errors import DomainError
 from idp.extensions import db
@@ -48,7 +47,7 @@ _STAFF = click.option("--staff", "staff_username", required=True, help="Staff us
 _REASON = click.option("--reason", required=True, help="The legal reason (e.g. court order).")
 
 
-@click.group(cls=AppGroup)
+@click.group(cls=CommandGroup)
 def roster() -> None:
     """SIS roster: OneRoster CSV import, restrictions, synthetic test districts."""
 
@@ -77,6 +76,8 @@ def roster_import(path: Path, dry_run: bool, allow_mass_deactivation: bool) -> N
         allow_mass_deactivation=allow_mass_deactivation,
         progress=printer,
     )
+    if not report.is_applied:
+        unit_of_work().rollback()  # errors or a dry run: nothing changes
     with force_locale(_LOCALE):
         _print_report(report, dry_run, printer.elapsed())
     if report.has_errors:

@@ -3,7 +3,7 @@
 Each use case authorizes the staff member once (idp/staff/access.py), asks the capability
 that owns the rule to do its part (roster: relationships; registration: activation keys;
 lifecycle: account states), ends access through the one path (DESIGN.md 7) when the act
-takes access away, writes the audit event and commits.
+takes access away and writes the audit event; the edge commits.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class StaffService:
     def restrict_guardian(
         self, guardian_person_id: str, student_person_id: str, staff_username: str, reason: str
     ) -> Relationship:
-        """Restrict the relationship, end the guardian's access everywhere, and commit."""
+        """Restrict the relationship, end the guardian's access everywhere."""
         relationship = self._restrictions.find(guardian_person_id, student_person_id)
         refusal = roster_errors.RestrictionNotAllowedError
         staff = self._authorized(staff_username, [relationship.student_id], refusal)
@@ -68,27 +68,25 @@ class StaffService:
             self._access.end_access(
                 account, "guardian_restricted", student_id=relationship.student_id
             )
-        self._session.commit()
         return relationship
 
     def lift_restriction(
         self, guardian_person_id: str, student_person_id: str, staff_username: str, reason: str
     ) -> Relationship:
-        """Lift the restriction and commit; the child shows again from the next sign-in."""
+        """Lift the restriction; the child shows again from the next sign-in."""
         relationship = self._restrictions.find(guardian_person_id, student_person_id)
         refusal = roster_errors.RestrictionNotAllowedError
         staff = self._authorized(staff_username, [relationship.student_id], refusal)
         reason = _restriction_reason(reason)
         self._restrictions.lift(relationship)
         self._record_relationship("roster:relationship:lifted", relationship, staff, reason)
-        self._session.commit()
         return relationship
 
     def issue_activation_key(
         self, sis_person_id: str, staff_username: str, id_type: str
     ) -> IssuedKey:
-        """Issue a key to the guardian after a photo-ID check (revoking any earlier one) and
-        commit, or raise why not."""
+        """Issue a key to the guardian after a photo-ID check (revoking any earlier one),
+        or raise why not."""
         guardian = self._keys.eligible_guardian(sis_person_id, id_type)
         staff = self._authorized(staff_username, guardian.student_ids, StaffNotAllowedError)
         issued = self._keys.create_activation_key(guardian.person, staff, id_type)
@@ -98,12 +96,11 @@ class StaffService:
             person_id=guardian.person.id,
             id_type=id_type,
         )
-        self._session.commit()
         return issued
 
     def cancel_account(self, username: str, staff_username: str, reason: str) -> Account:
         """Cancel the account on the school's word: access ends at once and the email may
-        register again from the start. Commits."""
+        register again from the start."""
         cleaned = cleaned_reason(reason, CANCEL_REASON_MAX_LENGTH)
         if cleaned is None:
             raise lifecycle_errors.CancelReasonRequiredError(max_length=CANCEL_REASON_MAX_LENGTH)
@@ -117,7 +114,6 @@ class StaffService:
         self._audit.record(
             "lifecycle:account:cancelled", actor_id=staff.id, subject_id=account.id, reason=cleaned
         )
-        self._session.commit()
         return account
 
     def _authorized(

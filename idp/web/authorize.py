@@ -23,7 +23,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
-from idp.extensions import csrf, db
+from idp.extensions import csrf
 from idp.oidc.authorize import (
     AuthorizeFacts,
     Next,
@@ -156,8 +156,8 @@ def resume_after_sign_in(next_url: str, account: Any, sso: StartedSession) -> Re
     checked = _check(params, marker, account, sso, _oauth_request(params))
     if not isinstance(checked, _Checked) or checked.step != Next.ISSUE:
         return None
-    # Committed by the session store with the new browser session: one transaction.
-    return _issue_code(checked.grant, account, sso, params, commit=False)
+    # Committed with the new browser session, in the request's one transaction.
+    return _issue_code(checked.grant, account, sso, params)
 
 
 def _oauth_request(params: dict[str, str]) -> OAuth2Request:
@@ -299,9 +299,7 @@ def _consent(params: dict[str, str], grant: Any) -> Any:
     return render_template("authorize/consent.html", client=client, scopes=scopes, params=hidden)
 
 
-def _issue_code(
-    grant: Any, account: Any, sso: Any, params: dict[str, str], commit: bool = True
-) -> Response:
+def _issue_code(grant: Any, account: Any, sso: Any, params: dict[str, str]) -> Response:
     grant.request.sign_in_context = SignInContext(
         sso_session_id=sso.id,
         auth_time=sso.auth_time,
@@ -311,6 +309,4 @@ def _issue_code(
     )
     response: Response = oidc().create_authorization_response(grant=grant, grant_user=account)
     services().sso.record_client(sso, grant.request.client.client_id)
-    if commit:
-        db.session.commit()
-    return response
+    return response  # committed by the request's unit of work (web/transaction.py)

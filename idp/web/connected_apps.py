@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from idp.extensions import db
 from idp.web.authorize import SCOPE_DESCRIPTIONS
 from idp.web.deps import current_account, services
 from idp.web.forms import SignOutForm
@@ -22,7 +21,6 @@ def connected_apps() -> Response | str:
     form = SignOutForm()  # an empty form: CSRF only
     if request.method == "POST" and form.validate_on_submit():
         services().consent.withdraw(account.id, request.form.get("client_id", ""))
-        db.session.commit()
         return redirect(url_for("connected_apps.connected_apps"))
     apps = [
         (client_id, name, [SCOPE_DESCRIPTIONS.get(scope, scope) for scope in scopes.split()])

@@ -12,11 +12,26 @@ from idp.config import Settings
 from idp.oidc.logout import LogoutService
 from idp.oidc.server import PortalAuthorizationServer
 from idp.services import Services
+from idp.web.transaction import UseCases
+
+
+class _ServicesView:
+    """Services as the views reach them: each capability's methods are use cases of the
+    request's unit of work (idp/web/transaction.py); the policies are plain data."""
+
+    __slots__ = ("_services",)
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def __getattr__(self, name: str) -> object:
+        value = getattr(self._services, name)
+        return value if name == "policies" else UseCases(value)
 
 
 def services() -> Services:
-    """The application's services."""
-    return cast(Services, current_app.extensions["idp.services"])
+    """The application's services, each method call a use case of this request."""
+    return cast(Services, _ServicesView(current_app.extensions["idp.services"]))
 
 
 def settings() -> Settings:

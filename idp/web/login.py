@@ -9,7 +9,7 @@ from idp.accounts.models import Account
 from idp.bridge.errors import UpgradeRequiredError
 from idp.credentials.errors import AccountDisabledError
 from idp.errors import DomainError
-from idp.extensions import db, limiter
+from idp.extensions import limiter
 from idp.oidc.authorize import ACR_PASSWORD
 from idp.web import authorize, upgrade_session
 from idp.web.deps import logout, services
@@ -34,7 +34,7 @@ def sign_in() -> Response | str | tuple[str, int]:
     if not form.validate_on_submit():
         return sign_in_page(form, next_url)
     try:
-        account = services().sign_in.check(form.username.data, form.password.data)
+        account = services().sign_in.sign_in(form.username.data, form.password.data)
     except AccountDisabledError as error:
         _send_revalidation(error)
         return sign_in_page(form, next_url, error=error), error.status
@@ -63,8 +63,8 @@ def start_browser_session(
     """After any successful sign-in (username, student): a fresh session and an SSO session,
     then on to `next` (the authorization request that sent the person to sign in).
 
-    The session store commits the sign-in, the SSO session, a code issued here and the browser
-    session together, when it saves the session at the end of the request."""
+    The sign-in, the SSO session, a code issued here and the browser session are committed
+    together, by the request's unit of work after the session store (web/transaction.py)."""
     assert isinstance(session, ServerSession)  # noqa: S101 - installed by register_web
     lang = session.get("lang")
     session.clear()
@@ -86,6 +86,5 @@ def sign_out() -> Response:
     SignOutForm().validate_on_submit()  # CSRFProtect already refused a forged post
     if g.get("sso") is not None:
         logout().end_session(g.sso)  # every app this sign-in served is told (back-channel)
-        db.session.commit()
     session.clear()
     return redirect(url_for("login.sign_in"))

@@ -7,7 +7,7 @@ from typing import Any
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, g, render_template, request, session
 
-from idp.extensions import csrf, db
+from idp.extensions import csrf
 from idp.oidc.logout import initiating_client
 from idp.web.deps import logout, oidc
 
@@ -33,7 +33,6 @@ def end_session() -> Any:
     if g.get("sso") is not None:
         initiator = initiating_client(end_request.client, end_request.id_token_claims, g.sso)
         logout().end_session(g.sso, initiator)
-    db.session.commit()
     lang = session.get("lang")
     session.clear()
     if lang:

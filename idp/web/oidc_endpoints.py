@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import TooManyRequests
 
-from idp.extensions import db, limiter, without_transaction
+from idp.extensions import limiter, without_transaction
 from idp.web.deps import oidc, services
 
 bp = Blueprint("oidc_endpoints", __name__)
@@ -35,12 +35,6 @@ def discovery() -> Response:
 def jwks() -> Response:
     """Published public keys (cached by the key service)."""
     return _json(services().keys.jwks())
-
-
-def _committed(response: Any) -> Any:
-    # Replays and reuse revoke tokens even when the answer is an error: always commit.
-    db.session.commit()
-    return _not_cached(response)
 
 
 def _not_cached(response: Any) -> Any:
@@ -100,7 +94,9 @@ def token() -> Any:
     """Token endpoint (authorization_code, refresh_token, client_credentials)."""
     if request.form.get("grant_type") == "client_credentials":
         without_transaction()  # its one write is the new token's INSERT
-    return _committed(oidc().create_token_response())
+    # Replays and reuse revoke tokens even when the answer is an error: an OAuth error is a
+    # response, not an exception, so the request's unit of work commits whatever the answer.
+    return _not_cached(oidc().create_token_response())
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])
@@ -114,7 +110,7 @@ def userinfo() -> Any:
 @_limit_failed_client_authentication
 def revoke() -> Any:
     """Token revocation (RFC 7009)."""
-    return _committed(oidc().create_endpoint_response("revocation"))
+    return _not_cached(oidc().create_endpoint_response("revocation"))
 
 
 @bp.route("/introspect", methods=["POST"])

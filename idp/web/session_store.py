@@ -124,7 +124,8 @@ class DatabaseSessionInterface(SessionInterface):
     def save_session(  # type: ignore[override]  # narrows SessionMixin to ServerSession
         self, app: Flask, session: ServerSession, response: Response
     ) -> None:
-        """Persist changes, rotate ids, or delete an emptied session and its cookie."""
+        """Persist changes, rotate ids, or delete an emptied session and its cookie; the
+        request's unit of work commits them next (idp/web/transaction.py)."""
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
@@ -134,8 +135,6 @@ class DatabaseSessionInterface(SessionInterface):
                     self._delete(sid)
             if session.sid or session.modified:
                 response.delete_cookie(name, domain=domain, path=path)
-            if session.sid or session.rotate_from:
-                db.session.commit()
             return
         now = self._clock.now()
         if session.sid is None and session.rotate_from is None and session.keys() <= _COOKIE_KEYS:
@@ -151,7 +150,6 @@ class DatabaseSessionInterface(SessionInterface):
             self._create(session, now)
         else:
             self._update(session, now)
-        db.session.commit()
         self._set_cookie(app, response, session.sid)
 
     def _set_cookie(self, app: Flask, response: Response, value: str) -> None:

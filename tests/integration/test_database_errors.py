@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +20,9 @@ MARKER = "Zq7hiddenvalue"
 
 
 def _queue_a_refused_row(services: Services) -> None:
-    message = services.outbox.enqueue("password_reset", f"{MARKER}@example.org", {})
+    # The service itself, not the test's committing edge: the row must fail at the flush below.
+    outbox = current_app.extensions["idp.services"].outbox
+    message = outbox.enqueue("password_reset", f"{MARKER}@example.org", {})
     message.status = "lost"  # refused by the outbox table's CHECK constraint
     db.session.flush()
 

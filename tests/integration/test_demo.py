@@ -33,6 +33,7 @@ from idp.roster.models import Enrollment, Person, Relationship, School
 from idp.services import Services
 from idp.staff.models import StaffAssignment
 from tests.builders import csrf_token
+from tests.conftest import committed
 
 # Which school serves which grades in the demo district.
 GRADE_BANDS = {
@@ -71,15 +72,18 @@ def _age_on(birth_date: date, on: date) -> int:
 @pytest.fixture
 def summary(services: Services, clock: FrozenClock) -> DemoSummary:
     """The demo district, loaded once."""
-    return load_demo_district(services, clock)
+    with committed():
+        return load_demo_district(services, clock)
 
 
 def test_demo_load_twice_leaves_the_same_rows(services: Services, clock: FrozenClock) -> None:
-    load_demo_district(services, clock)
+    with committed():
+        load_demo_district(services, clock)
     first = _snapshot()
     clock.advance(days=1)
 
-    load_demo_district(services, clock)
+    with committed():
+        load_demo_district(services, clock)
 
     assert _snapshot() == first
     assert len(first["account"]) == 30
@@ -270,7 +274,8 @@ def test_demo_load_fills_contact_details_an_earlier_load_had_not(
     db.session.execute(update(Person).values(phone=None, address=None))
     db.session.commit()
 
-    load_demo_district(services, clock)
+    with committed():
+        load_demo_district(services, clock)
 
     assert _guardian_contacts() == loaded
 

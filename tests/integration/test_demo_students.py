@@ -14,6 +14,7 @@ from idp.credentials.students import StudentCredentials
 from idp.demo import DemoSummary, load_demo_district
 from idp.services import Services
 from tests.builders import csrf_token
+from tests.conftest import committed
 
 _EXAMPLE = re.compile(
     r"Students sign in at /sign-in/student with student ID (\S+) and birth date (\S+) \("
@@ -23,7 +24,8 @@ _EXAMPLE = re.compile(
 @pytest.fixture
 def summary(services: Services, clock: FrozenClock) -> DemoSummary:
     """The demo district, loaded once."""
-    return load_demo_district(services, clock)
+    with committed():
+        return load_demo_district(services, clock)
 
 
 def test_summary_names_two_students_to_try(summary: DemoSummary) -> None:

@@ -46,11 +46,6 @@ def _all_sources() -> tuple[tuple[str, str], ...]:
     )
 
 
-# Copies still to move to their rules module, each checked to be still there so that its entry
-# goes with it: the demo loader's look-up of an already loaded legacy user.
-NOT_YET_MOVED = dict.fromkeys(IC_USERNAME_MATCH, "demo/loader.py")
-
-
 def _spelled_outside(pattern: str, home: str, sources: Iterable[tuple[str, str]]) -> set[str]:
     """The modules other than `home` whose text matches `pattern`."""
     return {name for name, text in sources if re.search(pattern, text)} - {home}
@@ -58,15 +53,7 @@ def _spelled_outside(pattern: str, home: str, sources: Iterable[tuple[str, str]]
 
 @pytest.mark.parametrize(("pattern", "home"), RULES.items())
 def test_a_rule_is_spelled_out_only_in_its_rules_module(pattern: str, home: str) -> None:
-    found = _spelled_outside(pattern, home, _all_sources())
-    not_yet_moved = {NOT_YET_MOVED[pattern]} if pattern in NOT_YET_MOVED else set()
-
-    assert found <= not_yet_moved
-
-
-@pytest.mark.parametrize(("pattern", "path"), NOT_YET_MOVED.items())
-def test_a_copy_not_yet_moved_is_still_there(pattern: str, path: str) -> None:
-    assert re.search(pattern, dict(_all_sources())[path]), f"drop {path} from NOT_YET_MOVED"
+    assert _spelled_outside(pattern, home, _all_sources()) == set()
 
 
 @pytest.mark.parametrize(

@@ -100,7 +100,9 @@ class RosterImporter:
         allow_mass_deactivation: bool = False,
         progress: ProgressCallback | None = None,
     ) -> ImportReport:
-        """Import `path`; with errors or `dry_run`, roll back so that nothing changes.
+        """Import `path`, in the caller's one transaction: the caller commits it only when
+        the report `is_applied`, and rolls it back otherwise (errors, `dry_run`), so that
+        nothing changes (idp/roster/cli.py).
 
         A bulk users.csv that deactivates more than the policy's share of the roster is an
         error unless `allow_mass_deactivation` (see deactivation.py)."""
@@ -114,19 +116,12 @@ class RosterImporter:
         except OSError as error:
             report.error(Problem("unreadable", path.name, params={"reason": str(error)}))
         except SQLAlchemyError as error:
-            self._session.rollback()
             # The class only: the database's message may quote a row (names, birth dates).
             reason = type(getattr(error, "orig", error)).__name__
             _log.warning("roster:import:database_error %s", reason)
             report.error(Problem("database", path.name, params={"reason": reason}))
-        except BaseException:
-            self._session.rollback()
-            raise
-        if report.has_errors or dry_run:
-            self._session.rollback()
-        else:
+        if not (report.has_errors or dry_run):
             run.stager.drop_tables()
-            self._session.commit()
             report.is_applied = True
         return report
 

@@ -10,6 +10,7 @@ import pytest
 from idp.clock import FrozenClock
 from idp.demo import DemoSummary, load_demo_district
 from idp.services import Services
+from tests.conftest import committed
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -30,4 +31,5 @@ def clock(clock: FrozenClock) -> FrozenClock:
 @pytest.fixture
 def demo(services: Services, clock: FrozenClock) -> DemoSummary:
     """The demo district, as `idp demo load` leaves it."""
-    return load_demo_district(services, clock)
+    with committed():
+        return load_demo_district(services, clock)

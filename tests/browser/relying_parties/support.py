@@ -27,6 +27,7 @@ from idp.notifications.models import OutboxMessage
 from idp.oidc.clients import ClientRegistry
 from idp.roster.models import Person
 from idp.services import Services
+from tests.conftest import committed
 from tests.integration.oidc.live import is_listening
 
 GUIDE = PROJECT_ROOT / "docs" / "connect-an-app"
@@ -63,7 +64,8 @@ def register(
     secret = f"test-only-{client_id}-secret-0123456789abcdef"
     known = frozenset(services.claims.supported_scopes())
     registry = ClientRegistry(cast(Session, db.session), clock, known, env="test")
-    registry.sync(directory, {secret_env: secret})
+    with committed():
+        registry.sync(directory, {secret_env: secret})
     services.keys.ensure_keys()
     shutil.rmtree(directory)
     return secret

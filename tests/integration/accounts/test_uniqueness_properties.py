@@ -7,6 +7,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable
 
+import pytest
 from flask import Flask
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,7 @@ from idp.accounts.models import AccountKind, AccountState
 from idp.accounts.service import NewAccount
 from idp.extensions import db
 from idp.services import Services
+from tests.conftest import unit_of_work
 
 DB_SETTINGS = settings(max_examples=40, deadline=None, database=None)
 USERNAME_ALPHABET = string.ascii_letters + string.digits
@@ -162,8 +164,14 @@ def test_an_account_created_in_a_transaction_rolled_back_leaves_no_row(
     app: Flask, services: Services
 ) -> None:
     # The edge owns the transaction (STYLE.md 1): what a service added before a rollback is gone.
-    services.accounts.create(_new("rolledback1", "rolled@example.org"))
+    accounts = app.extensions["idp.services"].accounts  # the service, without the test's edge
 
-    db.session.rollback()
+    def failing_request() -> None:
+        with unit_of_work(app)():
+            accounts.create(_new("rolledback1", "rolled@example.org"))
+            raise RuntimeError("the request fails after the service call")
+
+    with pytest.raises(RuntimeError):
+        failing_request()
 
     assert services.accounts.find_by_username("rolledback1") is None

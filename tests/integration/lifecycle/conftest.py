@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import Flask
 from sqlalchemy import func, select
 
 from idp.accounts.models import Account, AccountKind
 from idp.clock import FrozenClock
 from idp.extensions import db
+from idp.lifecycle.sweep import SweepReport
 from idp.notifications.models import OutboxMessage
 from idp.services import Services
 from tests.builders import make_account
+from tests.conftest import unit_of_work
 
 
 def idle_account(
@@ -46,3 +49,12 @@ def state_of(account: Account) -> str:
     return str(
         db.session.execute(select(Account.state).where(Account.id == account.id)).scalar_one()
     )
+
+
+def sweep_dry_run(app: Flask) -> SweepReport:
+    """As `idp lifecycle sweep --dry-run` does: sweep in one unit of work, count, roll back."""
+    work = unit_of_work(app)
+    with work():
+        report: SweepReport = app.extensions["idp.services"].lifecycle.sweep()
+        work.rollback()
+    return report

@@ -24,7 +24,7 @@ from idp.lifecycle.sweep import (
 from idp.oidc.models import OAuthToken, SsoSession
 from idp.services import Services
 from tests.builders import make_account
-from tests.integration.lifecycle.conftest import idle_account, messages, state_of
+from tests.integration.lifecycle.conftest import idle_account, messages, state_of, sweep_dry_run
 
 # lifecycle.toml: disable after 183 days (warned 14 before), delete after 396 (warned 30 before).
 
@@ -122,10 +122,12 @@ def test_sweep_is_idempotent_for_the_same_as_of(services: Services, clock: Froze
     assert second == SweepReport(0, 0, 0, 0, 0)
 
 
-def test_dry_run_counts_and_changes_nothing(services: Services, clock: FrozenClock) -> None:
+def test_dry_run_counts_and_changes_nothing(
+    app: Flask, services: Services, clock: FrozenClock
+) -> None:
     account = idle_account(services, clock, 190)
 
-    report = services.lifecycle.sweep(dry_run=True)
+    report = sweep_dry_run(app)
 
     assert report.disabled == 1
     assert state_of(account) == AccountState.ACTIVE

@@ -16,7 +16,7 @@ from idp.extensions import db
 from idp.lifecycle.models import SweepRun
 from idp.lifecycle.sweep import SWEEP_EVENT
 from idp.services import Services
-from tests.integration.lifecycle.conftest import idle_account
+from tests.integration.lifecycle.conftest import idle_account, sweep_dry_run
 
 # A database fault in the middle of a sweep: every UPDATE of an account fails.
 _BREAK = {
@@ -59,8 +59,8 @@ def test_a_manual_sweep_counts_as_the_days_sweep(services: Services, clock: Froz
     assert services.lifecycle.sweep_if_due() is None
 
 
-def test_a_dry_run_does_not_count(services: Services) -> None:
-    services.lifecycle.sweep(dry_run=True)
+def test_a_dry_run_does_not_count(app: Flask, services: Services) -> None:
+    sweep_dry_run(app)
 
     assert services.lifecycle.sweep_if_due() is not None
 

@@ -22,6 +22,7 @@ from idp.extensions import db
 from idp.oidc.clients import ClientRegistry
 from idp.services import Services
 from tests.builders import DEFAULT_PASSWORD, csrf_token, form_action, make_account
+from tests.conftest import committed
 
 SECRETS = {
     "IDP_CLIENT_SECRET_GRADES": "grades-secret-" + "g" * 32,
@@ -52,7 +53,8 @@ def new_pkce() -> Pkce:
 def registered_clients(app: Flask, services: Services, clock: FrozenClock) -> None:
     """Sync clients/*.toml (the shipped registrations) and create signing keys."""
     known = frozenset(services.claims.supported_scopes())
-    ClientRegistry(db.session, clock, known, env="test").sync(PROJECT_ROOT / "clients", SECRETS)
+    with committed():
+        ClientRegistry(db.session, clock, known, env="test").sync(PROJECT_ROOT / "clients", SECRETS)
     services.keys.ensure_keys()
 
 

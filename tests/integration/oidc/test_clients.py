@@ -21,7 +21,7 @@ from idp.extensions import db
 from idp.oidc.clients import ClientFile, ClientRegistry, SyncReport, hash_client_secret
 from idp.oidc.errors import ClientConfigError
 from idp.oidc.models import OidcClient
-from tests.conftest import START
+from tests.conftest import START, committed
 
 SHIPPED = PROJECT_ROOT / "clients"
 SHIPPED_IDS = ("attendance", "district-reports", "grades", "library", "mykids-mobile")
@@ -83,7 +83,8 @@ def registry(registry_in: Callable[[str], ClientRegistry]) -> ClientRegistry:
 @pytest.fixture
 def synced(registry: ClientRegistry, folder: Path) -> SyncReport:
     """The shipped clients, synced once."""
-    return registry.sync(folder, SECRETS)
+    with committed():
+        return registry.sync(folder, SECRETS)
 
 
 # Sync
@@ -136,7 +137,8 @@ def test_second_sync_without_change_writes_nothing(
     before = _table()
     clock.advance(hours=1)
 
-    report = registry.sync(folder, SECRETS)
+    with committed():
+        report = registry.sync(folder, SECRETS)
 
     assert report == SyncReport(unchanged=SHIPPED_IDS)
     assert not report.is_changed
@@ -150,7 +152,8 @@ def test_adding_a_file_adds_its_client(
     (folder / "lunch.toml").write_text(NEW_CLIENT, encoding="utf-8")
     clock.advance(hours=1)
 
-    report = registry.sync(folder, SECRETS)
+    with committed():
+        report = registry.sync(folder, SECRETS)
 
     assert report == SyncReport(added=("lunch",), unchanged=SHIPPED_IDS)
     lunch = _client("lunch")
@@ -165,7 +168,8 @@ def test_removing_a_file_disables_its_client_without_deleting_it(
     (folder / "library.toml").unlink()
     clock.advance(hours=1)
 
-    report = registry.sync(folder, SECRETS)
+    with committed():
+        report = registry.sync(folder, SECRETS)
 
     assert report.disabled == ("library",)
     assert report.unchanged == tuple(i for i in SHIPPED_IDS if i != "library")
@@ -178,10 +182,12 @@ def test_restoring_a_file_enables_its_client_again(
     registry: ClientRegistry, folder: Path, tmp_path: Path
 ) -> None:
     (folder / "library.toml").rename(tmp_path / "library.toml")
-    registry.sync(folder, SECRETS)
+    with committed():
+        registry.sync(folder, SECRETS)
     (tmp_path / "library.toml").rename(folder / "library.toml")
 
-    report = registry.sync(folder, SECRETS)
+    with committed():
+        report = registry.sync(folder, SECRETS)
 
     assert report.updated == ("library",)
     assert _client("library").is_enabled
@@ -195,7 +201,8 @@ def test_changed_file_or_secret_updates_only_that_client(
     new_secret = "library-rotated-0123456789abcdefghijklmn"
     clock.advance(hours=1)
 
-    report = registry.sync(folder, {**SECRETS, "IDP_CLIENT_SECRET_LIBRARY": new_secret})
+    with committed():
+        report = registry.sync(folder, {**SECRETS, "IDP_CLIENT_SECRET_LIBRARY": new_secret})
 
     assert report.updated == ("grades", "library")
     assert (_client("grades").name, _client("grades").synced_at) == ("Gradebook", clock.now())
@@ -313,7 +320,7 @@ def test_bad_file_is_refused_with_its_message_and_nothing_changes(
     file_name = message.split(":")[0]  # each message starts with the file it is about
     _edit(folder / file_name, old, new)
 
-    with pytest.raises(ClientConfigError) as error:
+    with pytest.raises(ClientConfigError) as error, committed():
         registry.sync(folder, SECRETS)
 
     assert str(error.value) == message
@@ -327,7 +334,7 @@ def test_http_redirect_to_a_real_host_is_refused_in_production(
     before = _table()
     _edit(folder / "grades.toml", "http://127.0.0.1:5001/callback", "http://grades.example/cb")
 
-    with pytest.raises(ClientConfigError) as error:
+    with pytest.raises(ClientConfigError) as error, committed():
         registry_in("production").sync(folder, SECRETS)
 
     assert str(error.value) == "grades.toml: redirect_uris.0: https required outside development"
@@ -357,7 +364,8 @@ def test_redirect_uri_scheme_depends_on_environment_and_host(
     _edit(folder / "grades.toml", "http://127.0.0.1:5001/callback", uri)
 
     try:
-        registry_in(env).sync(folder, SECRETS)
+        with committed():
+            registry_in(env).sync(folder, SECRETS)
     except ClientConfigError:
         accepted = False
     else:
@@ -372,7 +380,7 @@ def test_every_problem_of_every_file_is_reported_and_nothing_is_written(
     _edit(folder / "grades.toml", "offline_access", "offline")
     environ = {k: v for k, v in SECRETS.items() if k != "IDP_CLIENT_SECRET_GRADES"}
 
-    with pytest.raises(ClientConfigError) as error:
+    with pytest.raises(ClientConfigError) as error, committed():
         registry.sync(folder, {**environ, "IDP_CLIENT_SECRET_LIBRARY": "short"})
 
     assert str(error.value).split("\n") == [
@@ -392,7 +400,7 @@ def test_client_file_cannot_be_validated_without_the_rules() -> None:
 
 
 def test_missing_folder_is_refused(registry: ClientRegistry, tmp_path: Path) -> None:
-    with pytest.raises(ClientConfigError) as error:
+    with pytest.raises(ClientConfigError) as error, committed():
         registry.sync(tmp_path / "nowhere", SECRETS)
 
     assert str(error.value) == f"{tmp_path / 'nowhere'}: directory not found"

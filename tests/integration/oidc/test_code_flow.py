@@ -17,6 +17,7 @@ from idp.extensions import db
 from idp.oidc.clients import ClientRegistry
 from idp.services import Services
 from tests.builders import make_account
+from tests.conftest import committed
 from tests.integration.oidc.conftest import (
     GRADES_REDIRECT,
     ISSUER,
@@ -72,7 +73,8 @@ def test_a_redirect_uri_keeps_its_own_query_next_to_the_code_state_and_one_iss(
     grades = (PROJECT_ROOT / "clients" / "grades.toml").read_text(encoding="utf-8")
     (tmp_path / "grades.toml").write_text(grades.replace(GRADES_REDIRECT + '"', redirect_uri + '"'))
     known = frozenset(services.claims.supported_scopes())
-    ClientRegistry(db.session, clock, known, env="test").sync(tmp_path, SECRETS)
+    with committed():
+        ClientRegistry(db.session, clock, known, env="test").sync(tmp_path, SECRETS)
 
     response = signed_in.get(
         "/authorize?" + urlencode(authorize_params(new_pkce(), redirect_uri=redirect_uri))

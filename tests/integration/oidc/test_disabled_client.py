@@ -15,6 +15,7 @@ from idp.config import PROJECT_ROOT
 from idp.extensions import db
 from idp.oidc.clients import ClientRegistry
 from idp.services import Services
+from tests.conftest import committed
 from tests.integration.oidc.conftest import SECRETS, basic_auth, exchange, get_code, new_pkce
 
 
@@ -33,7 +34,8 @@ def disable_grades(services: Services, clock: FrozenClock, tmp_path: Path) -> An
         shutil.copytree(PROJECT_ROOT / "clients", folder)
         (folder / "grades.toml").unlink()
         known = frozenset(services.claims.supported_scopes())
-        ClientRegistry(db.session, clock, known, env="test").sync(folder, SECRETS)
+        with committed():
+            ClientRegistry(db.session, clock, known, env="test").sync(folder, SECRETS)
         db.session.commit()
 
     return disable

@@ -16,6 +16,7 @@ from idp.extensions import db
 from idp.oidc.clients import ClientRegistry
 from idp.services import Services
 from tests.builders import make_account, make_person
+from tests.conftest import committed
 from tests.integration.oidc.conftest import SECRETS, exchange, get_code, new_pkce, sign_in
 
 GRADES_SCOPES = 'scopes = ["openid", "profile", "email", "offline_access", "students"]'
@@ -34,7 +35,8 @@ def notifications_client(
         text.replace(GRADES_SCOPES, GRADES_SCOPES[:-1] + ', "notifications"]'), encoding="utf-8"
     )
     known = frozenset(services.claims.supported_scopes())
-    ClientRegistry(db.session, clock, known, env="test").sync(directory, SECRETS)
+    with committed():
+        ClientRegistry(db.session, clock, known, env="test").sync(directory, SECRETS)
 
 
 @pytest.fixture

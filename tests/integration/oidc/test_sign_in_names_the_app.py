@@ -20,6 +20,7 @@ from idp.oidc.clients import ClientRegistry
 from idp.roster.models import Person
 from idp.services import Services
 from tests.builders import csrf_token, enroll, make_person, make_school, relate
+from tests.conftest import committed
 from tests.integration.bridge.conftest import make_legacy
 from tests.integration.oidc.conftest import SECRETS, authorize_params, new_pkce, sign_in_form
 from tests.legacy import IC_PASSWORD
@@ -50,7 +51,8 @@ def _rename(
     renamed = re.sub(r'(?m)^name = ".*"$', f"name = {_toml_string(name)}", text)
     path.write_text(renamed, encoding="utf-8")
     known = frozenset(services.claims.supported_scopes())
-    ClientRegistry(db.session, clock, known, env="test").sync(folder, SECRETS)
+    with committed():
+        ClientRegistry(db.session, clock, known, env="test").sync(folder, SECRETS)
 
 
 def _toml_string(value: str) -> str:

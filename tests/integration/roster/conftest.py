@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
@@ -17,6 +17,7 @@ from idp.extensions import db
 from idp.policy import RosterPolicy
 from idp.roster.models import Enrollment, Person, Relationship, School
 from idp.roster.oneroster import ImportReport, Progress, RosterImporter
+from tests.conftest import unit_of_work
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 ImportRun = Callable[..., ImportReport]
@@ -27,6 +28,19 @@ def english(app: Flask) -> Iterator[None]:
     """Render report lines in English (the CLI's language) for the whole test."""
     with force_locale("en"):
         yield
+
+
+def import_as_the_command_does(
+    importer: RosterImporter, path: Path, **options: Any
+) -> ImportReport:
+    """As `idp roster import` (idp/roster/cli.py): one unit of work, committed only when the
+    report says the import is applied, rolled back otherwise (errors, a dry run)."""
+    work = unit_of_work(current_app)
+    with work():
+        report = importer.run(path, **options)
+        if not report.is_applied:
+            work.rollback()
+    return report
 
 
 @pytest.fixture
@@ -42,7 +56,7 @@ def run_import(app: Flask, clock: FrozenClock) -> ImportRun:
     ) -> ImportReport:
         roster = policy or app.extensions["idp.policies"].rollout.roster
         importer = RosterImporter(cast(Session, db.session), clock, roster)
-        return importer.run(path, dry_run=dry_run, progress=progress)
+        return import_as_the_command_does(importer, path, dry_run=dry_run, progress=progress)
 
     return run
 

@@ -20,7 +20,7 @@ from idp.extensions import db
 from idp.roster.cli import roster
 from idp.roster.oneroster import ImportReport, RosterImporter
 from idp.roster.oneroster.source import ReadLimits
-from tests.integration.roster.conftest import ImportRun, snapshot
+from tests.integration.roster.conftest import ImportRun, import_as_the_command_does, snapshot
 from tests.roster_exports import district_11
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -164,7 +164,8 @@ def import_within(app: Flask, clock: FrozenClock) -> Callable[[Path, ReadLimits]
 
     def run(path: Path, limits: ReadLimits) -> ImportReport:
         policy = app.extensions["idp.policies"].rollout.roster
-        return RosterImporter(cast(Session, db.session), clock, policy, limits).run(path)
+        importer = RosterImporter(cast(Session, db.session), clock, policy, limits)
+        return import_as_the_command_does(importer, path)
 
     return run
 

@@ -21,7 +21,13 @@ from idp.policy import RosterPolicy
 from idp.roster.cli import roster
 from idp.roster.oneroster import ImportReport, RosterImporter
 from idp.roster.oneroster.synth import write_synthetic_district
-from tests.integration.roster.conftest import ImportRun, counts, persons, snapshot
+from tests.integration.roster.conftest import (
+    ImportRun,
+    counts,
+    import_as_the_command_does,
+    persons,
+    snapshot,
+)
 from tests.roster_exports import Export
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -88,7 +94,7 @@ def import_with(app: Flask, clock: FrozenClock) -> Callable[..., ImportReport]:
     def run(path: Path, policy: RosterPolicy | None = None, **options: bool) -> ImportReport:
         policy = policy or app.extensions["idp.policies"].rollout.roster
         importer = RosterImporter(cast(Session, db.session), clock, policy)
-        return importer.run(path, **options)
+        return import_as_the_command_does(importer, path, **options)
 
     return run
 

@@ -24,6 +24,7 @@ from idp.oidc.clients import ClientRegistry
 from idp.roster.models import Person, Relationship, School
 from idp.services import Services
 from tests.builders import enroll, make_account, make_person, make_school, relate
+from tests.conftest import committed
 from tests.integration.oidc.conftest import SECRETS
 from tests.integration.oidc.live import serve
 
@@ -68,7 +69,8 @@ def write_registrations(directory: Path, ports: Mapping[str, int]) -> Path:
 def register_portal_apps(services: Services, clock: FrozenClock, directory: Path) -> None:
     """Register the apps of `directory` with the provider (as `idp clients sync`), and keys."""
     known = frozenset(services.claims.supported_scopes())
-    ClientRegistry(db.session, clock, known, env="test").sync(directory, SECRETS)
+    with committed():
+        ClientRegistry(db.session, clock, known, env="test").sync(directory, SECRETS)
     services.keys.ensure_keys()
 
 
