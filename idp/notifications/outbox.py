@@ -6,7 +6,8 @@ provider back while handling a back-channel logout must not wait for the worker'
 1. Claim: one guarded `UPDATE ... RETURNING` counts the attempt and leases the message (its
    `available_at` moves `lease_seconds` ahead), then commits. Another worker skips it while the
    lease runs (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite runs one worker), and the message
-   of a worker that died comes back when the lease ends.
+   of a worker that died comes back when the lease ends; claimed once more than `max_attempts`
+   with no result recorded, it is dead ("abandoned") instead of being tried for ever.
 2. Prepare: the message's sender reads what it needs (client, signing key, account, template)
    in a short transaction, which ends, and returns a `Delivery` that only does the I/O.
 3. Send, with no transaction open.
@@ -194,6 +195,11 @@ class OutboxWorker:
             claim = self._claim_next()
             if claim is None:
                 break
+            if claim.attempts > self._retry.max_attempts:
+                # Every attempt was claimed and none recorded: the worker died while sending it
+                # (killed, out of memory) each time. Tried no more, so it cannot do it forever.
+                outcomes.append(self._record(claim, DeliveryError("abandoned", permanent=True)))
+                continue
             outcomes.append(self._record(claim, self._attempt(claim)))
         return DeliveryReport(
             sent=outcomes.count("sent"),
@@ -246,6 +252,11 @@ class OutboxWorker:
                 error.permanent,
             )
             return error
+        except Exception:
+            # A bug in a sender fails this attempt; the worker goes on with the next message.
+            # The traceback names code, not the message's recipient or content.
+            log.exception("notifications:message:crashed id=%s", claim.id)
+            return DeliveryError("sender_crashed")
         return None
 
     def _prepare(self, claim: _Claim) -> Delivery | None:

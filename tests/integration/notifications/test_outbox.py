@@ -182,3 +182,52 @@ def test_two_workers_never_deliver_the_same_message_twice(
 
     assert sorted(delivered) == sorted(set(delivered))
     assert len(delivered) == 40
+
+
+class _WorkerKilledError(BaseException):
+    """Not an Exception: as a SIGKILL, nothing in the worker handles it."""
+
+
+def _crashing(message: OutboxMessage) -> None:
+    raise RuntimeError("a bug in a sender")
+
+
+def test_a_sender_that_crashes_is_retried_and_the_worker_goes_on(
+    services: Services, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in one sender is a failed attempt of its message, not the end of the worker."""
+    _enqueue(services, count=2)
+
+    report = _worker(clock, _crashing).deliver_due()
+
+    rows = db.session.execute(select(OutboxMessage)).scalars().all()
+    assert report.retried == 2
+    assert [(row.status, row.attempts, row.last_error) for row in rows] == [
+        ("pending", 1, "sender_crashed"),
+        ("pending", 1, "sender_crashed"),
+    ]
+    assert "notifications:message:crashed" in caplog.text
+
+
+def test_a_message_whose_worker_dies_at_every_attempt_is_dead_after_the_last(
+    services: Services, clock: FrozenClock
+) -> None:
+    """A worker killed while it sends (out of memory, say) records nothing: the message comes
+    back when the lease ends. After max_attempts such claims it is dead, not tried forever."""
+    _enqueue(services)
+    policy = RetryPolicy(max_attempts=3)
+
+    def killed(message: OutboxMessage) -> Delivery:
+        raise _WorkerKilledError  # stands for the process dying: nothing is recorded
+
+    worker = OutboxWorker(db.session, clock, {"test_message": killed}, policy)
+    for _ in range(policy.max_attempts):
+        with pytest.raises(_WorkerKilledError):
+            worker.deliver_due()
+        clock.advance(seconds=policy.lease_seconds)
+    last = worker.deliver_due()
+
+    row = db.session.execute(select(OutboxMessage)).scalar_one()
+    assert last.dead == 1
+    assert (row.status, row.last_error) == ("dead", "abandoned")
+    assert row.attempts == policy.max_attempts + 1
