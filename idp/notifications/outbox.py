@@ -18,6 +18,7 @@ provider back while handling a back-channel logout must not wait for the worker'
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -252,10 +253,18 @@ class OutboxWorker:
                 error.permanent,
             )
             return error
-        except Exception:
+        except Exception as crash:
             # A bug in a sender fails this attempt; the worker goes on with the next message.
-            # The traceback names code, not the message's recipient or content.
-            log.exception("notifications:message:crashed id=%s", claim.id)
+            # The class and the line that raised, never the exception's text: it may quote the
+            # recipient or the message (secrets never reach the logs).
+            where = traceback.extract_tb(crash.__traceback__)[-1]
+            log.error(
+                "notifications:message:crashed id=%s error=%s at=%s:%s",
+                claim.id,
+                type(crash).__name__,
+                where.filename.rsplit("/", 1)[-1],
+                where.lineno,
+            )
             return DeliveryError("sender_crashed")
         return None
 

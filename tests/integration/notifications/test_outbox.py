@@ -189,7 +189,7 @@ class _WorkerKilledError(BaseException):
 
 
 def _crashing(message: OutboxMessage) -> None:
-    raise RuntimeError("a bug in a sender")
+    raise RuntimeError(f"a bug in a sender, quoting {message.recipient}")
 
 
 def test_a_sender_that_crashes_is_retried_and_the_worker_goes_on(
@@ -207,6 +207,8 @@ def test_a_sender_that_crashes_is_retried_and_the_worker_goes_on(
         ("pending", 1, "sender_crashed"),
     ]
     assert "notifications:message:crashed" in caplog.text
+    assert "error=RuntimeError at=test_outbox.py:" in caplog.text
+    assert "@example.org" not in caplog.text
 
 
 def test_a_message_whose_worker_dies_at_every_attempt_is_dead_after_the_last(
