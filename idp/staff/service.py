@@ -58,10 +58,9 @@ class StaffService:
         self, guardian_person_id: str, student_person_id: str, staff_username: str, reason: str
     ) -> Relationship:
         """Restrict the relationship, end the guardian's access everywhere."""
-        relationship = self._restrictions.find(guardian_person_id, student_person_id)
-        refusal = roster_errors.RestrictionNotAllowedError
-        staff = self._authorized(staff_username, [relationship.student_id], refusal)
-        reason = _restriction_reason(reason)
+        relationship, staff, reason = self._relationship_act(
+            guardian_person_id, student_person_id, staff_username, reason
+        )
         self._restrictions.restrict(relationship, staff, reason)
         self._record_relationship("roster:relationship:restricted", relationship, staff, reason)
         for account in self._restrictions.guardian_accounts(relationship):
@@ -74,13 +73,22 @@ class StaffService:
         self, guardian_person_id: str, student_person_id: str, staff_username: str, reason: str
     ) -> Relationship:
         """Lift the restriction; the child shows again from the next sign-in."""
-        relationship = self._restrictions.find(guardian_person_id, student_person_id)
-        refusal = roster_errors.RestrictionNotAllowedError
-        staff = self._authorized(staff_username, [relationship.student_id], refusal)
-        reason = _restriction_reason(reason)
+        relationship, staff, reason = self._relationship_act(
+            guardian_person_id, student_person_id, staff_username, reason
+        )
         self._restrictions.lift(relationship)
         self._record_relationship("roster:relationship:lifted", relationship, staff, reason)
         return relationship
+
+    def _relationship_act(
+        self, guardian_person_id: str, student_person_id: str, staff_username: str, reason: str
+    ) -> tuple[Relationship, Account, str]:
+        """The relationship a restriction or its lifting is about, the staff member allowed to
+        act on its student, and the checked reason; or the refusal."""
+        relationship = self._restrictions.find(guardian_person_id, student_person_id)
+        refusal = roster_errors.RestrictionNotAllowedError
+        staff = self._authorized(staff_username, [relationship.student_id], refusal)
+        return relationship, staff, _restriction_reason(reason)
 
     def issue_activation_key(
         self, sis_person_id: str, staff_username: str, id_type: str
