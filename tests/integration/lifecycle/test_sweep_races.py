@@ -17,6 +17,7 @@ from idp.extensions import db
 from idp.lifecycle.sweep import DISABLE_WARNING, SWEEP_EVENT, SweepReport
 from idp.notifications.models import OutboxMessage
 from idp.services import Services
+from tests.conftest import unit_of_work
 from tests.integration.lifecycle.conftest import idle_account
 from tests.races import wait_until, waiting_on_locks
 
@@ -34,7 +35,7 @@ def test_two_concurrent_sweeps_move_each_account_once(
 
     def sweep() -> None:
         try:
-            with app.app_context():
+            with app.app_context(), unit_of_work(app)():  # as `idp lifecycle sweep` does
                 reports.append(app.extensions["idp.services"].lifecycle.sweep(as_of))
         except BaseException as error:  # reported by the assertion below
             failures.append(error)
@@ -77,7 +78,7 @@ def test_two_workers_asking_at_once_sweep_once(
 
     def ask(worker: str) -> None:
         try:
-            with app.app_context():
+            with app.app_context(), unit_of_work(app)():  # as `idp worker` does
                 reports[worker] = app.extensions["idp.services"].lifecycle.sweep_if_due()
         except BaseException as error:  # reported by the assertion below
             failures.append(error)
