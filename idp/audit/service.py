@@ -6,10 +6,11 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Select, bindparam, insert, literal
+from sqlalchemy import Select, insert, literal
 from sqlalchemy.orm import Session
 
 from idp.audit.models import AuditEvent
+from idp.audit.queries import INSERT_EVENT
 from idp.clock import Clock
 from idp.sqltypes import UtcDateTime
 
@@ -48,7 +49,7 @@ class AuditLog:
             "request": self._request_id(),
             "payload": data,
         }
-        self._session.connection().execute(_INSERT, values)
+        self._session.connection().execute(INSERT_EVENT, values)
 
     def record_for_each(
         self,
@@ -80,14 +81,3 @@ def _check(event: str, data: Mapping[str, Any]) -> None:
     leaked = _FORBIDDEN_KEYS.intersection(data)
     if leaked:
         raise ValueError(f"audit data may not carry {sorted(leaked)}")
-
-
-# Built once, a plain INSERT (no ORM unit of work): every sign-in and token family writes one.
-_INSERT = insert(AuditEvent).values(
-    occurred_at=bindparam("at", type_=UtcDateTime()),
-    event=bindparam("name"),
-    actor_account_id=bindparam("actor"),
-    subject_account_id=bindparam("subject"),
-    request_id=bindparam("request"),
-    data=bindparam("payload", type_=AuditEvent.__table__.c.data.type),
-)

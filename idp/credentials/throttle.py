@@ -12,19 +12,13 @@ import math
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from idp.clock import Clock
 from idp.credentials.models import SignInThrottle
+from idp.credentials.queries import FORGET_THROTTLE, LOOK_UP_THROTTLE
 from idp.policy import LockoutPolicy
-
-# Built once: every sign-in runs them.
-_LOOK_UP = select(SignInThrottle.locked_until).where(
-    SignInThrottle.name_digest == bindparam("name_digest")
-)
-_FORGET = delete(SignInThrottle).where(SignInThrottle.name_digest == bindparam("name_digest"))
 
 
 class Standing(NamedTuple):
@@ -67,7 +61,7 @@ class FailureThrottle:
     def standing(self, name: str) -> Standing:
         """Whether the name is locked and whether it has anything counted (one SELECT)."""
         params = {"name_digest": self.digest(name)}
-        row = self._session.execute(_LOOK_UP, params).first()  # flushes a count just made
+        row = self._session.execute(LOOK_UP_THROTTLE, params).first()  # flushes a count just made
         return self.standing_of(row is not None, row.locked_until if row else None)
 
     def standing_of(self, has_record: bool, locked_until: datetime | None) -> Standing:
@@ -104,7 +98,7 @@ class FailureThrottle:
 
     def clear(self, name: str) -> None:
         """Forget the name's failures (after a success): one DELETE, whether or not any."""
-        self._session.connection().execute(_FORGET, {"name_digest": self.digest(name)})
+        self._session.connection().execute(FORGET_THROTTLE, {"name_digest": self.digest(name)})
 
     def _locked_row(self, digest: str, now: datetime) -> SignInThrottle:
         row = self._session.get(SignInThrottle, digest, with_for_update=True)

@@ -5,11 +5,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account
@@ -17,39 +15,11 @@ from idp.batches import chunks
 from idp.clock import Clock
 from idp.credentials.questions import WITH_HAS_SECURITY_ANSWERS
 from idp.oidc.models import SsoSession, SsoSessionClient
+from idp.oidc.queries import RECORD_CLIENT, START_SESSION
 from idp.policy import SessionPolicy
-from idp.sqltypes import UtcDateTime
 
 # The idle timer is refreshed at most this often (one write per minute, not per request).
 _TOUCH_INTERVAL = timedelta(minutes=1)
-
-
-# Built once per dialect: every authorization request records its client.
-_RECORD_CLIENT = {
-    "postgresql": postgresql_insert(SsoSessionClient).on_conflict_do_nothing(
-        index_elements=["sso_session_id", "client_id"]
-    ),
-    "sqlite": sqlite_insert(SsoSessionClient).on_conflict_do_nothing(
-        index_elements=["sso_session_id", "client_id"]
-    ),
-}
-
-
-# Built once, a plain INSERT: every sign-in starts a session.
-_NOW: Any = bindparam("now", type_=UtcDateTime())
-_START = (
-    insert(SsoSession)
-    .values(
-        sid=bindparam("new_sid"),
-        account_id=bindparam("owner_id"),
-        auth_time=_NOW,
-        amr=bindparam("methods", type_=SsoSession.__table__.c.amr.type),
-        acr=bindparam("context_class"),
-        last_seen_at=_NOW,
-        expires_at=bindparam("until", type_=UtcDateTime()),
-    )
-    .returning(SsoSession.id)
-)
 
 
 class StartedSession(NamedTuple):
@@ -97,7 +67,7 @@ class SsoSessionService:
             "context_class": acr,
             "until": now + timedelta(hours=self._policy.absolute_hours),
         }
-        row_id = self._session.connection().execute(_START, values).scalar_one()
+        row_id = self._session.connection().execute(START_SESSION, values).scalar_one()
         return StartedSession(id=row_id, sid=sid, auth_time=now, amr=tuple(amr), acr=acr)
 
     def find_live_with_account(self, sid: str) -> LiveSession | None:
@@ -129,7 +99,7 @@ class SsoSessionService:
 
         One INSERT ... ON CONFLICT DO NOTHING: idempotent, race-free, no savepoint."""
         dialect = self._session.get_bind().dialect.name
-        statement = _RECORD_CLIENT["postgresql" if dialect == "postgresql" else "sqlite"]
+        statement = RECORD_CLIENT["postgresql" if dialect == "postgresql" else "sqlite"]
         values = {"sso_session_id": sso.id, "client_id": client_id, "first_at": self._clock.now()}
         self._session.connection().execute(statement, values)
 

@@ -14,16 +14,25 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, exists, insert, literal, or_, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from idp.accounts.models import Account
 from idp.accounts.service import TOUCH_ACTIVITY
 from idp.clock import Clock
-from idp.oidc.models import AuthorizationCode, OAuthToken, OidcClient, SsoSession
+from idp.oidc.models import AuthorizationCode, OAuthToken
+from idp.oidc.queries import (
+    CLAIMED_COLUMNS,
+    FIND_ACCESS,
+    INSERT_CODE,
+    INSERT_TOKEN,
+    INTROSPECT,
+    IS_OFFLINE,
+    REDEEM_CODE,
+    TOKEN_OWNER,
+    live_refresh,
+)
 from idp.policy import TokenPolicy
-from idp.roster.access import VisibleStudent, read_visible_rows, with_visible_students
-from idp.roster.models import Person
+from idp.roster.access import VisibleStudent, read_visible_rows
 from idp.sqltypes import UtcDateTime
 
 log = logging.getLogger("idp.oidc")
@@ -235,7 +244,7 @@ class TokenStore:
             "expires_at": now + timedelta(seconds=self._policy.authorization_code_seconds),
             **binding,
         }
-        self._session.connection().execute(_INSERT_CODE, values)
+        self._session.connection().execute(INSERT_CODE, values)
 
     def redeem_code(self, code: str, client_id: str) -> RedeemedCode | None:
         """Mark a live code used and return it; None if unknown, expired or already used.
@@ -245,7 +254,7 @@ class TokenStore:
         now = self._clock.now()
         code_digest = digest(code)
         params = {"digest": code_digest, "code_client_id": client_id, "now": now}
-        won = self._session.connection().execute(_REDEEM_CODE, params).first()
+        won = self._session.connection().execute(REDEEM_CODE, params).first()
         if won is not None:  # one round trip for the winner
             return RedeemedCode(**won._mapping)
         row = self._session.execute(
@@ -295,7 +304,7 @@ class TokenStore:
             ),
             family_expires_at=family_expires_at if refresh_token else None,
         )
-        self._session.connection().execute(_INSERT_TOKEN, fields)
+        self._session.connection().execute(INSERT_TOKEN, fields)
 
     def find_access(self, access_token: str) -> AccessGrant | None:
         """A live (unexpired, unrevoked) access token with its account and person, read as
@@ -303,7 +312,7 @@ class TokenStore:
         database work of a userinfo request. ORM objects cost a third of the request
         (bench/oidc_bench.py)."""
         params = {"digest": digest(access_token), "now": self.now()}
-        rows = self._session.connection().execute(_FIND_ACCESS, params).all()
+        rows = self._session.connection().execute(FIND_ACCESS, params).all()
         if not rows:
             return None
         values = rows[0]._mapping  # the token's columns repeat on each student's row
@@ -328,12 +337,12 @@ class TokenStore:
     def find_for_introspection(self, value: str) -> Row[Any] | None:
         """What introspection needs of the token holding this value (access or refresh), with
         its account's `account_sub` and `account_state`, as one plain row (no ORM objects)."""
-        return self._session.connection().execute(_INTROSPECT, {"digest": digest(value)}).first()
+        return self._session.connection().execute(INTROSPECT, {"digest": digest(value)}).first()
 
     def live_refresh_scope(self, refresh_token: str, client_id: str) -> str | None:
         """The scope of a live refresh token of this client, without claiming it; else None."""
         query = select(OAuthToken.scope).where(
-            *_live_refresh(digest(refresh_token), client_id, self._clock.now())
+            *live_refresh(digest(refresh_token), client_id, self._clock.now())
         )
         return self._session.execute(query).scalar_one_or_none()
 
@@ -373,7 +382,7 @@ class TokenStore:
         token was issued to, and the `sid` of its SSO session: one statement for all a token
         request reads."""
         params = {"account_id": account_id, "sso_session_id": sso_session_id, "now": self.now()}
-        rows = self._session.connection().execute(_TOKEN_OWNER, params).all()
+        rows = self._session.connection().execute(TOKEN_OWNER, params).all()
         if not rows:
             return None
         values = rows[0]._mapping  # the account's columns repeat on each student's row
@@ -453,140 +462,13 @@ def _person_view(values: Any) -> PersonView | None:
     return PersonView(**{name: values[f"person.{name}"] for name in _PERSON_FIELDS})
 
 
-def _owner_columns() -> list[Any]:
-    """The account and person columns of AccountView and PersonView, labelled `account.*` and
-    `person.*`, for statements that load them with a token."""
-    return [
-        *(getattr(Account, name).label(f"account.{name}") for name in _ACCOUNT_FIELDS),
-        *(getattr(Person, name).label(f"person.{name}") for name in _PERSON_FIELDS),
-    ]
-
-
-def _find_access_query() -> Any:
-    """Built once: every userinfo request runs it, and building the statement cost a fifth of
-    a userinfo request (bench/oidc_bench.py, py-spy). With the rows of the `students` claim of
-    the token's account (one row per visible student and school, or one row): userinfo then
-    reads the database once."""
-    query = (
-        select(
-            OAuthToken.client_id,
-            OAuthToken.scope,
-            *_owner_columns(),
-        )
-        .outerjoin(Account, Account.id == OAuthToken.account_id)
-        .outerjoin(Person, Person.id == Account.person_id)
-        .where(
-            OAuthToken.access_token_digest == bindparam("digest"),
-            OAuthToken.revoked_at.is_(None),
-            OAuthToken.access_expires_at > bindparam("now", type_=UtcDateTime()),
-        )
-    )
-    return with_visible_students(query, Person.id)
-
-
-_FIND_ACCESS = _find_access_query()
-
-
-def _introspection_query() -> Any:
-    """Built once, like _FIND_ACCESS: every introspection request runs it."""
-    value_digest: Any = bindparam("digest")
-    return (
-        select(
-            OAuthToken.client_id,
-            OAuthToken.scope,
-            OAuthToken.issued_at,
-            OAuthToken.access_expires_at,
-            OAuthToken.refresh_idle_expires_at,
-            OAuthToken.family_expires_at,
-            OAuthToken.revoked_at,
-            OAuthToken.rotated_at,
-            OAuthToken.refresh_token_digest,
-            OAuthToken.account_id,
-            Account.sub.label("account_sub"),
-            Account.state.label("account_state"),
-            OidcClient.is_enabled.label("client_is_enabled"),
-        )
-        .outerjoin(Account, Account.id == OAuthToken.account_id)
-        .outerjoin(OidcClient, OidcClient.client_id == OAuthToken.client_id)
-        .where(
-            or_(
-                OAuthToken.access_token_digest == value_digest,
-                OAuthToken.refresh_token_digest == value_digest,
-            )
-        )
-    )
-
-
-_INTROSPECT = _introspection_query()
-
-
-def _session_is_live(session_id: Any, now: Any) -> Any:
-    """The SSO session a code or token was issued in has not ended (sign-out, end of access)
-    nor passed its absolute lifetime; true when there is none (client_credentials)."""
-    live = exists().where(
-        SsoSession.id == session_id, SsoSession.ended_at.is_(None), SsoSession.expires_at > now
-    )
-    return or_(session_id.is_(None), live)
-
-
-# The token was granted offline_access (scope is a space-separated list of scopes).
-IS_OFFLINE = (literal(" ") + OAuthToken.scope + literal(" ")).contains(" offline_access ")
-
-
-def _live_refresh(refresh_digest: Any, client_id: Any, now: Any) -> tuple[Any, ...]:
-    """Conditions of a refresh token this client may still use: unrotated, unrevoked, unexpired
-    and, unless it was granted offline_access, of an SSO session still live (values, or bound
-    parameters for a statement built once)."""
-    return (
-        OAuthToken.refresh_token_digest == refresh_digest,
-        OAuthToken.client_id == client_id,
-        OAuthToken.rotated_at.is_(None),
-        OAuthToken.revoked_at.is_(None),
-        OAuthToken.refresh_idle_expires_at > now,
-        OAuthToken.family_expires_at > now,
-        or_(IS_OFFLINE, _session_is_live(OAuthToken.sso_session_id, now)),
-    )
-
-
-_CLAIMED_FIELDS = tuple(field.name for field in fields(ClaimedRefresh))
-# Built once (every refresh runs it): claim a live refresh token by marking it rotated.
+# Built once (every refresh runs it): claim a live refresh token by marking it rotated. Still
+# here, not in queries.py: tests/unit/test_one_path_ends_access.py allows an UPDATE of token
+# rows only in the stores (issue 15.1; tests/unit/test_queries_room.py NOT_YET_MOVED).
 _NOW: Any = bindparam("now", type_=UtcDateTime())
 _CLAIM_REFRESH = (
     update(OAuthToken)
-    .where(*_live_refresh(bindparam("digest"), bindparam("token_client_id"), _NOW))
+    .where(*live_refresh(bindparam("digest"), bindparam("token_client_id"), _NOW))
     .values(rotated_at=_NOW)
-    .returning(*(getattr(OAuthToken, name) for name in _CLAIMED_FIELDS))
-)
-_REDEEMED_FIELDS = tuple(field.name for field in fields(RedeemedCode) if field.name != "sid")
-# Built once (every code exchange runs it): redeem a live code by marking it used.
-_REDEEM_CODE = (
-    update(AuthorizationCode)
-    .where(
-        AuthorizationCode.code_digest == bindparam("digest"),
-        AuthorizationCode.client_id == bindparam("code_client_id"),
-        AuthorizationCode.redeemed_at.is_(None),
-        AuthorizationCode.expires_at > _NOW,
-        # A code outlives neither its sign-in (sign-out, end of access) nor `end_codes`.
-        _session_is_live(AuthorizationCode.sso_session_id, _NOW),
-    )
-    .values(redeemed_at=_NOW)
-    .returning(*(getattr(AuthorizationCode, name) for name in _REDEEMED_FIELDS))
-)
-_INSERT_TOKEN = insert(OAuthToken)  # built once: every token request inserts one row
-_INSERT_CODE = insert(AuthorizationCode)  # and every authorization one code
-# Built once (every token request runs it): the owner of a code or token, with the rows of
-# its `students` claim (as _FIND_ACCESS): the ID token's claims need no statement of their own.
-_TOKEN_OWNER = with_visible_students(
-    select(*_owner_columns(), Account.last_activity_at, SsoSession.sid)
-    .outerjoin(Person, Person.id == Account.person_id)
-    .outerjoin(
-        SsoSession,
-        # The sid only of a live session: an offline_access refresh after a sign-out gets an
-        # ID token without the ended session's sid.
-        (SsoSession.id == bindparam("sso_session_id"))
-        & SsoSession.ended_at.is_(None)
-        & (SsoSession.expires_at > _NOW),
-    )
-    .where(Account.id == bindparam("account_id")),
-    Person.id,
+    .returning(*CLAIMED_COLUMNS)
 )
