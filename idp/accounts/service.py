@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -34,12 +34,12 @@ from idp.accounts.models import (
     ReservedUsername,
     username_digest,
 )
+from idp.accounts.queries import BY_USERNAME, TOUCH_ACTIVITY
 from idp.audit.service import AuditLog
 from idp.clock import Clock
 from idp.errors import DomainError
 from idp.policy import AccountsPolicy, UsernamePolicy
 from idp.roster.models import Person
-from idp.sqltypes import UtcDateTime
 
 # Which unique index a losing racer hit, mapped to the error the user sees.
 _CONFLICTS: dict[str, type[DomainError]] = {
@@ -76,18 +76,6 @@ class Preferences:
     email: str | None
     phone: str | None
     address: str | None
-
-
-# Built once: every sign-in and registration looks the username up.
-_BY_USERNAME = select(Account).where(
-    rules.username_matches_sql(Account.username, bindparam("username"))
-)
-# Every sign-in and (at most hourly) refresh records activity: inactivity rules count from it.
-TOUCH_ACTIVITY = (
-    update(Account)
-    .where(Account.id == bindparam("owner_id"))
-    .values(last_activity_at=bindparam("now", type_=UtcDateTime()))
-)
 
 
 class AccountService:
@@ -143,7 +131,7 @@ class AccountService:
     def find_by_username(self, username: str) -> Account | None:
         """The account holding this username, compared without case."""
         params = {"username": rules.username_key(username)}
-        return self._session.execute(_BY_USERNAME, params).scalar_one_or_none()
+        return self._session.execute(BY_USERNAME, params).scalar_one_or_none()
 
     def is_username_taken(self, username: str) -> bool:
         """True if any account (in any state) holds this username, compared without case, or a

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NoReturn, Protocol
 
-from sqlalchemy import bindparam, literal_column, select
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountState
-from idp.accounts.rules import can_receive_tokens, username_key, username_matches_sql
+from idp.accounts.rules import can_receive_tokens, username_key
 from idp.accounts.service import AccountService
 from idp.audit.service import AuditLog
 from idp.bridge.errors import UpgradeRequiredError
@@ -24,24 +23,9 @@ from idp.credentials.errors import (
     SignInLockedError,
 )
 from idp.credentials.hashing import SecretHasher
-from idp.credentials.models import SignInThrottle
-from idp.credentials.questions import WITH_HAS_SECURITY_ANSWERS
+from idp.credentials.queries import SIGN_IN_LOOKUP
 from idp.credentials.throttle import FailureThrottle
 from idp.policy import LockoutPolicy
-
-# What a sign-in reads before checking the password, in one statement whether or not the
-# name is known (both cost the same, as the dummy hash makes them): the account holding the
-# username, whether it has security answers (a first sign-in must choose them before going on
-# to an app), and the name's throttle row. Outer joins from a one-row subquery give a row
-# even when neither exists.
-_ONE_ROW = select(literal_column("1").label("one")).subquery()
-_SIGN_IN_LOOKUP = (
-    select(Account, SignInThrottle.name_digest, SignInThrottle.locked_until)
-    .select_from(_ONE_ROW)
-    .outerjoin(Account, username_matches_sql(Account.username, bindparam("username")))
-    .outerjoin(SignInThrottle, SignInThrottle.name_digest == bindparam("name_digest"))
-    .options(WITH_HAS_SECURITY_ANSWERS)
-)
 
 
 @dataclass(frozen=True)
@@ -94,7 +78,7 @@ class SignInService:
             "username": username_key(login_name),
             "name_digest": self._throttle.digest(login_name),
         }
-        found = self._session.execute(_SIGN_IN_LOOKUP, params).one()
+        found = self._session.execute(SIGN_IN_LOOKUP, params).one()
         standing = self._throttle.standing_of(found.name_digest is not None, found.locked_until)
         if standing.locked_minutes is not None:
             raise SignInLockedError(minutes=standing.locked_minutes)

@@ -36,7 +36,8 @@ from sqlalchemy.orm import Session
 
 from idp.clock import Clock
 from idp.oidc.errors import ClientConfigError
-from idp.oidc.models import ClientGeneration, OidcClient
+from idp.oidc.models import OidcClient
+from idp.oidc.queries import CLIENT_GENERATION
 from idp.policy.loader import _describe
 from idp.policy.models import _TABLE, _duplicates, _quoted, rule_broken
 
@@ -389,14 +390,10 @@ def _sorted(ids: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(ids))
 
 
-# Built once: each process reads it once per request that uses clients (oidc/server.py).
-_GENERATION = select(ClientGeneration.generation).where(ClientGeneration.id == 1)
-
-
 def client_generation(session: Session) -> int:
     """The number that every change to the registered clients raises (by database trigger, in
     the changing transaction); 0 before the first change."""
-    return session.execute(_GENERATION).scalar_one_or_none() or 0
+    return session.execute(CLIENT_GENERATION).scalar_one_or_none() or 0
 
 
 def registered_origins(session: Session) -> list[str]:

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from idp.accounts.models import Account
 from idp.oidc.models import (
     AuthorizationCode,
+    ClientGeneration,
     OAuthToken,
     OidcClient,
     SsoSession,
@@ -227,3 +228,13 @@ RECORD_CLIENT = {
         index_elements=["sso_session_id", "client_id"]
     ),
 }
+
+# Every refresh claims a live refresh token by marking it rotated (TokenStore.claim_refresh).
+CLAIM_REFRESH = (
+    update(OAuthToken)
+    .where(*live_refresh(bindparam("digest"), bindparam("token_client_id"), _NOW))
+    .values(rotated_at=_NOW)
+    .returning(*CLAIMED_COLUMNS)
+)
+# Each process reads it once per request that uses clients (oidc/server.py, client_generation).
+CLIENT_GENERATION = select(ClientGeneration.generation).where(ClientGeneration.id == 1)

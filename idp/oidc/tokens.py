@@ -14,14 +14,14 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
-from idp.accounts.service import TOUCH_ACTIVITY
+from idp.accounts.queries import TOUCH_ACTIVITY
 from idp.clock import Clock
 from idp.oidc.models import AuthorizationCode, OAuthToken
 from idp.oidc.queries import (
-    CLAIMED_COLUMNS,
+    CLAIM_REFRESH,
     FIND_ACCESS,
     INSERT_CODE,
     INSERT_TOKEN,
@@ -33,7 +33,6 @@ from idp.oidc.queries import (
 )
 from idp.policy import TokenPolicy
 from idp.roster.access import VisibleStudent, read_visible_rows
-from idp.sqltypes import UtcDateTime
 
 log = logging.getLogger("idp.oidc")
 
@@ -355,7 +354,7 @@ class TokenStore:
         now = self._clock.now()
         refresh_digest = digest(refresh_token)
         params = {"digest": refresh_digest, "token_client_id": client_id, "now": now}
-        claimed = self._session.connection().execute(_CLAIM_REFRESH, params).first()
+        claimed = self._session.connection().execute(CLAIM_REFRESH, params).first()
         won = ClaimedRefresh(**claimed._mapping) if claimed is not None else None  # one trip
         if won is not None:
             return won
@@ -460,15 +459,3 @@ def _person_view(values: Any) -> PersonView | None:
     if values["person.id"] is None:
         return None
     return PersonView(**{name: values[f"person.{name}"] for name in _PERSON_FIELDS})
-
-
-# Built once (every refresh runs it): claim a live refresh token by marking it rotated. Still
-# here, not in queries.py: tests/unit/test_one_path_ends_access.py allows an UPDATE of token
-# rows only in the stores (issue 15.1; tests/unit/test_queries_room.py NOT_YET_MOVED).
-_NOW: Any = bindparam("now", type_=UtcDateTime())
-_CLAIM_REFRESH = (
-    update(OAuthToken)
-    .where(*live_refresh(bindparam("digest"), bindparam("token_client_id"), _NOW))
-    .values(rotated_at=_NOW)
-    .returning(*CLAIMED_COLUMNS)
-)

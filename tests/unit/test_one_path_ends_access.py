@@ -17,7 +17,7 @@ import pytest
 
 IDP = Path(__file__).resolve().parents[2] / "idp"
 # The stores the one path (idp/oidc/logout.py LogoutService) works through.
-STORES = {"oidc/tokens.py", "oidc/sessions.py"}
+STORES = {"oidc/tokens.py", "oidc/sessions.py", "oidc/queries.py"}  # queries: their statements
 MODELS = {"OAuthToken", "SsoSession"}
 TABLES = {"oidc_token", "oidc_sso_session"}
 ENDING_COLUMNS = {"revoked_at", "ended_at"}

@@ -23,17 +23,6 @@ IDP = Path(__file__).resolve().parents[2] / "idp"
 PACKAGES = ("oidc", "credentials", "audit", "accounts")
 BUILDERS = frozenset({"select", "insert", "update", "delete", "text"})
 
-# Statements still to move to their queries.py, each checked to be still there so that its
-# entry goes with it: those of modules that held other uncommitted work when the room was made,
-# and the refresh claim, an UPDATE of token rows that test_one_path_ends_access.py allows only
-# in the stores until its STORES names oidc/queries.py.
-NOT_YET_MOVED = {
-    "accounts/service.py": {"_BY_USERNAME", "TOUCH_ACTIVITY"},
-    "credentials/service.py": {"_ONE_ROW", "_SIGN_IN_LOOKUP"},
-    "oidc/clients.py": {"_GENERATION"},
-    "oidc/tokens.py": {"_CLAIM_REFRESH"},
-}
-
 
 @cache
 def _sources() -> dict[str, str]:
@@ -108,15 +97,7 @@ def _outside_the_room(sources: dict[str, str]) -> dict[str, set[str]]:
 def test_prebuilt_statements_live_in_the_queries_room() -> None:
     found = _outside_the_room(_sources())
 
-    assert found == NOT_YET_MOVED
-
-
-@pytest.mark.parametrize(
-    ("path", "name"),
-    [(path, name) for path, names in NOT_YET_MOVED.items() for name in sorted(names)],
-)
-def test_a_statement_not_yet_moved_is_still_there(path: str, name: str) -> None:
-    assert name in _statement_constants(_sources()[path]), f"drop {name} from NOT_YET_MOVED"
+    assert found == {}
 
 
 @pytest.mark.parametrize(
