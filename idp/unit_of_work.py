@@ -16,13 +16,13 @@ the statement text, below. Hand-written: neither SQLAlchemy nor Flask-SQLAlchemy
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.pool import Pool
 
 from idp.errors import DomainError
@@ -54,14 +54,22 @@ def _forget_writes_on_checkin(dbapi_connection: Any, record: Any) -> None:
 
 
 class UnitOfWork:
-    """The one transaction of a request, a command or a worker job, on the current session
-    (`current`: Flask-SQLAlchemy's scoped session gives the one of this app context)."""
+    """The one transaction of a request, a command or a worker job, on the current session:
+    Flask-SQLAlchemy's scoped session gives the one of this app context, and a request that
+    never touched the database (discovery, JWKS) has none, which is left so (no Session is made
+    just to find it has nothing to do)."""
 
-    def __init__(self, current: Callable[[], Session]) -> None:
-        self._current = current
+    def __init__(self, sessions: scoped_session[Any]) -> None:
+        self._sessions = sessions
+
+    def _current(self) -> Session:
+        session: Session = self._sessions()
+        return session
 
     def wrote(self) -> bool:
         """Whether this transaction has anything to commit."""
+        if not self._sessions.registry.has():
+            return False
         session = self._current()
         if session.new or session.dirty or session.deleted:
             return True
@@ -69,6 +77,8 @@ class UnitOfWork:
 
     def finish(self) -> None:
         """Commit what was written; a transaction that only read ends without a COMMIT."""
+        if not self._sessions.registry.has():
+            return
         session = self._current()
         if self.wrote():
             session.commit()
@@ -77,7 +87,8 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         """Drop everything this unit of work wrote."""
-        self._current().rollback()
+        if self._sessions.registry.has():
+            self._current().rollback()
 
     def refused(self, error: BaseException) -> None:
         """A use case raised `error`: drop everything written, unless `error` is a refusal

@@ -7,15 +7,18 @@ both databases; "seen from another connection" is read on a connection of its ow
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+import click
 import pytest
 from flask import Flask
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.engine import Engine
 
 from idp.audit.models import AuditEvent
+from idp.cli_support import CommandGroup
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.unit_of_work import UnitOfWork
@@ -121,3 +124,34 @@ def test_the_next_unit_starts_clean_after_a_rollback(work: UnitOfWork, commits: 
     with work():
         db.session.execute(select(AuditEvent.id).limit(1)).all()
     assert commits == ["rollback"]
+
+
+def _command_that(outcome: str) -> CommandGroup:
+    """A command group with one command that writes, then ends as `outcome` says."""
+
+    @click.group(cls=CommandGroup)
+    def group() -> None:
+        """A test group."""
+
+    @group.command("write")
+    def write() -> None:
+        _record(f"test:uow:command:{outcome}")
+        if outcome == "fails":
+            sys.exit(1)
+        if outcome == "exits_zero":
+            sys.exit(0)
+        if outcome == "crashes":
+            raise RuntimeError("crash")
+
+    return group
+
+
+@pytest.mark.parametrize(
+    ("outcome", "is_kept"),
+    [("returns", True), ("exits_zero", True), ("fails", False), ("crashes", False)],
+)
+def test_a_command_is_one_unit_of_work(app: Flask, outcome: str, is_kept: bool) -> None:
+    """Committed when the command returns (or exits 0), rolled back when it fails."""
+    app.test_cli_runner().invoke(_command_that(outcome), ["write"])
+
+    assert _seen_elsewhere(f"test:uow:command:{outcome}") is is_kept

@@ -261,3 +261,24 @@ def test_forgot_username_answers_the_same_for_known_and_unknown_email(
     assert known == unknown
     assert known[0] == 200
     assert "If an account uses this email address" in known[1]
+
+
+def test_a_refused_second_registration_leaves_the_first_one_waiting(
+    client: FlaskClient, services: Services, family: Family
+) -> None:
+    """Registering again replaces an unconfirmed registration, all or nothing: when the new
+    one is refused after the old one was taken away (a username found taken at creation), the
+    request's unit of work rolls the removal back (idp/web/transaction.py UseCases)."""
+    key = issue_key(services, family).key
+    _step_one(client, family, key)
+    _post(client, "/register/account", _details(email="typo@exmaple.org"))
+    make_account(services, username="takenname01", email="other@example.org")
+    _step_one(client, family, key)
+
+    status, _, _ = _post(client, "/register/account", _details(username="takenname01"))
+
+    waiting = db.session.execute(
+        select(Account.state).where(Account.email == "typo@exmaple.org")
+    ).scalar_one()
+    assert status == 409
+    assert waiting == "pending_email"
