@@ -4,7 +4,8 @@ student, write a synthetic district.
 The roster's command group, registered on the `idp` group by idp/cli.py. Like web/, a capability's
 cli.py is an edge (tests/unit/test_layering.py): it may import Flask and click. Every subcommand
 but `synth` runs in the app context (`idp.cli_support.CommandGroup`), each command one unit of
-work."""
+work.
+"""
 
 from __future__ import annotations
 
