@@ -1,0 +1,104 @@
+"""Staff errors: the second factor (issue 16.1). Messages never echo a code back."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext
+
+from idp.errors import DomainError
+
+
+class NotStaffAccountError(DomainError):
+    """Only staff accounts enroll an authenticator app."""
+
+    code = "second_factor_not_staff"
+    message = lazy_gettext("Only staff accounts use an authenticator app.")
+    status = 403
+
+
+class SecondFactorAlreadyEnrolledError(DomainError):
+    """Enrollment is confirmed: a new authenticator only after a district admin's reset."""
+
+    code = "second_factor_already_enrolled"
+    message = lazy_gettext(
+        "This account already has an authenticator app. If you lost it, ask a district"
+        " administrator to reset it."
+    )
+    status = 409
+
+
+class SecondFactorNotStartedError(DomainError):
+    """A confirmation without a pending enrollment (or another one replaced it meanwhile)."""
+
+    code = "second_factor_not_started"
+    message = lazy_gettext(
+        "Your authenticator app setup has expired or was restarted. Please start again."
+    )
+
+
+class EnrollmentCodeWrongError(DomainError):
+    """The first code does not match the pending secret: nothing is enrolled, nothing kept."""
+
+    code = "second_factor_enrollment_code_wrong"
+    message = lazy_gettext(
+        "That code does not match. Check that the time on your phone is right, then type the"
+        " 6-digit code your app shows now."
+    )
+
+
+class SecondFactorNotEnrolledError(DomainError):
+    """The account has no confirmed authenticator app."""
+
+    code = "second_factor_not_enrolled"
+    message = lazy_gettext("This account has no authenticator app yet. Please set one up.")
+    status = 409
+
+
+class SecondFactorCodeWrongError(DomainError):
+    """A wrong TOTP or recovery code: the same answer for both."""
+
+    keeps_changes = True  # the failure is audited and counted first (idp/unit_of_work.py)
+
+    code = "second_factor_code_wrong"
+    message = lazy_gettext(
+        "That code is not correct. Type the 6-digit code your authenticator app shows now, or"
+        " one of your recovery codes."
+    )
+    status = 401
+
+
+class SecondFactorCodeReusedError(SecondFactorCodeWrongError):
+    """RFC 6238 5.2: a TOTP code of a time step already used (or an earlier one) is refused."""
+
+    code = "second_factor_code_reused"
+    message = lazy_gettext(
+        "This code was already used. Wait until your authenticator app shows a new code, then"
+        " type that one."
+    )
+
+
+class SecondFactorLockedError(DomainError):
+    """Too many wrong codes for this account (lockout policy)."""
+
+    code = "second_factor_locked"
+    message = lazy_gettext("Too many attempts. Try again in %(minutes)s minutes.")
+    status = 429
+
+
+class SecondFactorResetNotAllowedError(DomainError):
+    """Only another staff account may reset an authenticator (the desk checks the role)."""
+
+    code = "second_factor_reset_not_allowed"
+    message = lazy_gettext(
+        "You cannot reset this authenticator app. Ask another district administrator."
+    )
+    status = 403
+
+
+class SecondFactorResetReasonError(DomainError):
+    """A reset needs a reason for the audit log."""
+
+    code = "second_factor_reset_reason"
+    message = lazy_gettext(
+        "Give the reason for the reset in at most %(max_length)s characters, for example the"
+        " help desk ticket number."
+    )
