@@ -27,6 +27,7 @@ from idp.policy import PolicyError
 from idp.policy.cli import policies
 from idp.registration.cli import activation
 from idp.roster.cli import roster
+from idp.staff.cli import staff
 
 # Accounts provisioned per worker round (each its own unit of work); the rest wait for the next.
 PROVISION_BATCH = 100
@@ -60,6 +61,7 @@ COMMAND_GROUPS = (
     policies,
     roster,
     signing_keys,
+    staff,
     students,
 )
 for _group in COMMAND_GROUPS:

@@ -172,6 +172,7 @@ def build_services(
     staff = build_staff(
         session=session,
         clock=clock,
+        policy=policies.staff,
         activation_keys=registration.activation_keys,
         lifecycle=lifecycle.lifecycle,
         audit=audit,

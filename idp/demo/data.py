@@ -194,9 +194,11 @@ RELATIONSHIPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 
 _T = DemoStaff
 STAFF = (
-    _T("DemoStaffES1", "secretary.es1", "secretary", "DEMO-ES1", "Lakeview Elementary secretary"),
+    # Restricting and cancelling need a school admin (policies/staff.toml [actions]); the
+    # guides restrict with DemoStaffES1 and DemoStaffHS1, the two other schools show a secretary.
+    _T("DemoStaffES1", "secretary.es1", "school_admin", "DEMO-ES1", "Lakeview Elementary admin"),
     _T("DemoStaffMS1", "secretary.ms1", "secretary", "DEMO-MS1", "Riverside Middle secretary"),
-    _T("DemoStaffHS1", "secretary.hs1", "secretary", "DEMO-HS1", "Northfield High secretary"),
+    _T("DemoStaffHS1", "secretary.hs1", "school_admin", "DEMO-HS1", "Northfield High admin"),
     _T("DemoStaffHS2", "secretary.hs2", "secretary", "DEMO-HS2", "Eastgate High secretary"),
     _T(
         "DemoDistrictAdmin", "district.admin", "district_admin", None, "district admin, all schools"

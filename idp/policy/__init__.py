@@ -31,12 +31,22 @@ from idp.policy.models import (
     UsernamePolicy,
 )
 from idp.policy.oidc import OidcPolicy, PkcePolicy, SessionPolicy, SigningPolicy, TokenPolicy
+from idp.policy.staff import (
+    STAFF_ACTIONS,
+    STAFF_ROLES,
+    SecondFactorPolicy,
+    StaffActions,
+    StaffPolicy,
+    StaffSessionPolicy,
+)
 
 __all__ = [
     "DISTRICT_PASSWORD",
     "KNOWN_CLAIMS",
     "KNOWN_TOPICS",
     "SCHEMA_VERSION",
+    "STAFF_ACTIONS",
+    "STAFF_ROLES",
     "STUDENT_ID_BIRTHDATE",
     "AccountsPolicy",
     "ClaimsPolicy",
@@ -57,9 +67,13 @@ __all__ = [
     "RolloutPolicy",
     "RosterPolicy",
     "School",
+    "SecondFactorPolicy",
     "SecurityQuestionPolicy",
     "SessionPolicy",
     "SigningPolicy",
+    "StaffActions",
+    "StaffPolicy",
+    "StaffSessionPolicy",
     "StudentClaimPolicy",
     "StudentLogin",
     "StudentsPolicy",

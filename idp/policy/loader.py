@@ -18,6 +18,7 @@ from idp.policy.models import (
     RolloutPolicy,
 )
 from idp.policy.oidc import OidcPolicy
+from idp.policy.staff import StaffPolicy
 
 SCHEMA_VERSION = 1
 
@@ -44,6 +45,7 @@ class Policies:
     claims: ClaimsPolicy
     rollout: RolloutPolicy
     oidc: OidcPolicy
+    staff: StaffPolicy
 
 
 def load_policies(directory: Path) -> Policies:
@@ -55,6 +57,7 @@ def load_policies(directory: Path) -> Policies:
         claims=load_policy_file(directory / "claims.toml", ClaimsPolicy),
         rollout=load_policy_file(directory / "rollout.toml", RolloutPolicy),
         oidc=load_policy_file(directory / "oidc.toml", OidcPolicy),
+        staff=load_policy_file(directory / "staff.toml", StaffPolicy),
     )
     _check_student_lockout(policies)
     return policies

@@ -1,36 +1,68 @@
-"""Which staff may act for which students: district admins for all, others for their schools."""
+"""Which staff may do which desk action for which students: the role decides the action
+(staff.toml [actions]), the assignment the schools (district admins: all)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountKind
 from idp.accounts.rules import can_receive_tokens_sql, username_key, username_matches_sql
+from idp.policy.staff import DISTRICT_ADMIN, StaffPolicy
 from idp.roster.models import Enrollment, Relationship
 from idp.staff.models import StaffAssignment
 
 
-def authorized_staff(session: Session, username: str, student_ids: Iterable[int]) -> Account | None:
-    """The active staff account `username` if it is assigned district-wide or to a school where
-    one of the students is enrolled; None otherwise (unknown, inactive or another school)."""
-    staff = session.execute(
+def active_staff(session: Session, username: str) -> Account | None:
+    """The active staff account `username`, or None (unknown, inactive, not staff)."""
+    return session.execute(
         select(Account).where(
             username_matches_sql(Account.username, username_key(username)),
             Account.kind == AccountKind.STAFF,
             can_receive_tokens_sql(Account.state),
         )
     ).scalar_one_or_none()
-    if staff is None:
-        return None
+
+
+def authorized_staff(
+    session: Session, policy: StaffPolicy, username: str, action: str, student_ids: Iterable[int]
+) -> Account | None:
+    """The active staff account `username` if it holds a role that staff.toml allows `action`,
+    district-wide or at a school where one of the students is actively enrolled; None
+    otherwise (unknown, inactive, another school or a role not allowed)."""
     schools = select(Enrollment.school_id).where(
         Enrollment.person_id.in_(list(student_ids)), Enrollment.is_active.is_(True)
     )
+    return _holding(session, policy, username, action, StaffAssignment.school_id.in_(schools))
+
+
+def authorized_for_school(
+    session: Session, policy: StaffPolicy, username: str, action: str, school_id: int | None
+) -> Account | None:
+    """The active staff account `username` if it holds a role that staff.toml allows `action`,
+    district-wide or at the school `school_id` (None: only district-wide counts); or None."""
+    at_school = StaffAssignment.school_id == school_id if school_id is not None else None
+    return _holding(session, policy, username, action, at_school)
+
+
+def _holding(
+    session: Session,
+    policy: StaffPolicy,
+    username: str,
+    action: str,
+    at_school: ColumnElement[bool] | None,
+) -> Account | None:
+    staff = active_staff(session, username)
+    if staff is None:
+        return None
+    district_wide = StaffAssignment.role == DISTRICT_ADMIN
+    where = district_wide if at_school is None else district_wide | at_school
     assignment = select(StaffAssignment.id).where(
         StaffAssignment.account_id == staff.id,
-        (StaffAssignment.role == "district_admin") | StaffAssignment.school_id.in_(schools),
+        StaffAssignment.role.in_(policy.roles_for(action)),
+        where,
     )
     if session.execute(assignment.limit(1)).first() is None:
         return None

@@ -8,6 +8,7 @@ from idp.accounts.ending import AccessEnding
 from idp.audit.service import AuditLog
 from idp.clock import Clock
 from idp.lifecycle.service import LifecycleService
+from idp.policy.staff import StaffPolicy
 from idp.registration.keys import ActivationKeyService
 from idp.roster.restrictions import GuardianRestrictions
 from idp.staff.service import StaffDeps, StaffService
@@ -17,13 +18,15 @@ def build_staff(
     *,
     session: Session,
     clock: Clock,
+    policy: StaffPolicy,
     activation_keys: ActivationKeyService,
     lifecycle: LifecycleService,
     audit: AuditLog,
     access: AccessEnding,
 ) -> StaffService:
     """The school's desk: the use cases in which a staff member acts, each authorized once,
-    composed from the capabilities that own the rules."""
+    composed from the capabilities that own the rules; `policy` (staff.toml) says which role
+    may do which action."""
     deps = StaffDeps(
         restrictions=GuardianRestrictions(session, clock),
         keys=activation_keys,
@@ -31,4 +34,4 @@ def build_staff(
         audit=audit,
         access=access,
     )
-    return StaffService(session, deps)
+    return StaffService(session, policy, deps)

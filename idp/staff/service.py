@@ -1,6 +1,7 @@
 """The school's desk (DESIGN.md 5, "Staff console"): the use cases in which a staff member acts.
 
-Each use case authorizes the staff member once (idp/staff/access.py), asks the capability
+Each use case authorizes the staff member once for its action (idp/staff/access.py: the role
+decides the action, policies/staff.toml [actions]; the assignment the schools), asks the capability
 that owns the rule to do its part (roster: relationships; registration: activation keys;
 lifecycle: account states), ends access through the one path (DESIGN.md 7) when the act
 takes access away and writes the audit event; the edge commits.
@@ -12,23 +13,34 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idp.accounts.ending import AccessEnding
 from idp.accounts.models import Account, AccountKind
+from idp.accounts.rules import (
+    can_receive_tokens,
+    can_receive_tokens_sql,
+    username_key,
+    username_matches_sql,
+)
 from idp.audit.service import AuditLog
 from idp.errors import DomainError
 from idp.lifecycle import errors as lifecycle_errors
 from idp.lifecycle.service import LifecycleService
+from idp.policy.staff import DISTRICT_ADMIN, STAFF_ROLES, StaffPolicy
 from idp.registration.errors import StaffNotAllowedError
 from idp.registration.keys import ActivationKeyService, IssuedKey
 from idp.roster import errors as roster_errors
-from idp.roster.models import Relationship
+from idp.roster.models import Relationship, School
 from idp.roster.restrictions import REASON_MAX_LENGTH, GuardianRestrictions
-from idp.staff.access import authorized_staff, students_of
+from idp.staff import policy_errors
+from idp.staff.access import authorized_for_school, authorized_staff, students_of
+from idp.staff.models import StaffAssignment
 from idp.staff.rules import cleaned_reason
 
 CANCEL_REASON_MAX_LENGTH = 500
+VIA_COMMAND_LINE = "command line"
 
 
 @dataclass(frozen=True)
@@ -42,12 +54,30 @@ class StaffDeps:
     access: AccessEnding  # the one path that ends access (oidc.logout.LogoutService)
 
 
-class StaffService:
-    """Restricts and lifts a guardian's rights to one student, issues activation keys, and
-    cancels accounts."""
+@dataclass(frozen=True)
+class RoleAssignment:
+    """One staff role as the desk shows it: school code, or None for district-wide."""
 
-    def __init__(self, session: Session, deps: StaffDeps) -> None:
+    username: str
+    role: str
+    school: str | None
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """What `grant` or `revoke` did: `is_changed` False when it was so already."""
+
+    assignment: RoleAssignment
+    is_changed: bool
+
+
+class StaffService:
+    """Restricts and lifts a guardian's rights to one student, issues activation keys,
+    cancels accounts, and gives and takes away staff roles."""
+
+    def __init__(self, session: Session, policy: StaffPolicy, deps: StaffDeps) -> None:
         self._session = session
+        self._policy = policy
         self._restrictions = deps.restrictions
         self._keys = deps.keys
         self._lifecycle = deps.lifecycle
@@ -59,7 +89,7 @@ class StaffService:
     ) -> Relationship:
         """Restrict the relationship, end the guardian's access everywhere."""
         relationship, staff, reason = self._relationship_act(
-            guardian_person_id, student_person_id, staff_username, reason
+            "restrict_guardian", (guardian_person_id, student_person_id), staff_username, reason
         )
         self._restrictions.restrict(relationship, staff, reason)
         self._record_relationship("roster:relationship:restricted", relationship, staff, reason)
@@ -74,20 +104,21 @@ class StaffService:
     ) -> Relationship:
         """Lift the restriction; the child shows again from the next sign-in."""
         relationship, staff, reason = self._relationship_act(
-            guardian_person_id, student_person_id, staff_username, reason
+            "lift_restriction", (guardian_person_id, student_person_id), staff_username, reason
         )
         self._restrictions.lift(relationship)
         self._record_relationship("roster:relationship:lifted", relationship, staff, reason)
         return relationship
 
     def _relationship_act(
-        self, guardian_person_id: str, student_person_id: str, staff_username: str, reason: str
+        self, action: str, person_ids: tuple[str, str], staff_username: str, reason: str
     ) -> tuple[Relationship, Account, str]:
-        """The relationship a restriction or its lifting is about, the staff member allowed to
-        act on its student, and the checked reason; or the refusal."""
-        relationship = self._restrictions.find(guardian_person_id, student_person_id)
+        """The relationship (guardian, student Person IDs) a restriction or its lifting is
+        about, the staff member allowed the `action` for its student, and the checked reason;
+        or the refusal."""
+        relationship = self._restrictions.find(*person_ids)
         refusal = roster_errors.RestrictionNotAllowedError
-        staff = self._authorized(staff_username, [relationship.student_id], refusal)
+        staff = self._authorized(staff_username, action, [relationship.student_id], refusal)
         return relationship, staff, _restriction_reason(reason)
 
     def issue_activation_key(
@@ -96,7 +127,9 @@ class StaffService:
         """Issue a key to the guardian after a photo-ID check (revoking any earlier one),
         or raise why not."""
         guardian = self._keys.eligible_guardian(sis_person_id, id_type)
-        staff = self._authorized(staff_username, guardian.student_ids, StaffNotAllowedError)
+        staff = self._authorized(
+            staff_username, "issue_activation_key", guardian.student_ids, StaffNotAllowedError
+        )
         issued = self._keys.create_activation_key(guardian.person, staff, id_type)
         self._audit.record(
             "registration:key:issued",
@@ -114,7 +147,8 @@ class StaffService:
             raise lifecycle_errors.CancelReasonRequiredError(max_length=CANCEL_REASON_MAX_LENGTH)
         account = self._lifecycle.find_cancellable(username)
         students = students_of(self._session, account)
-        staff = self._authorized(staff_username, students, lifecycle_errors.CancelNotAllowedError)
+        refusal = lifecycle_errors.CancelNotAllowedError
+        staff = self._authorized(staff_username, "cancel_account", students, refusal)
         if account.kind == AccountKind.STAFF:  # no school desk closes a staff account
             raise lifecycle_errors.CancelNotAllowedError
         self._lifecycle.cancel(account)
@@ -124,11 +158,149 @@ class StaffService:
         )
         return account
 
+    def grant(
+        self, username: str, role: str, school_code: str | None, acting: str | None
+    ) -> RoleChange:
+        """Give the active staff account `username` the `role` at the school `school_code`
+        (district-wide, no school, for district_admin); nothing changes if it holds it already.
+        `acting` is the staff member doing it; None for the command line, which district IT
+        runs on the server (trusted, like `idp roster import`)."""
+        school = self._school(role, school_code, is_active_required=True)
+        manager = self._manager(acting, school)  # before anything about the account is told
+        account = self._staff_account(username)
+        if not can_receive_tokens(account.state):
+            raise policy_errors.StaffAccountInactiveError(username=account.username)
+        assignment = self._assignment(account, role, school)
+        shown = RoleAssignment(account.username or username, role, school_code_of(school))
+        if assignment is not None:
+            return RoleChange(shown, is_changed=False)
+        school_id = school.id if school is not None else None
+        self._session.add(StaffAssignment(account_id=account.id, school_id=school_id, role=role))
+        self._session.flush()
+        self._record_role("staff:role:granted", account, shown, manager)
+        return RoleChange(shown, is_changed=True)
+
+    def revoke(
+        self, username: str, role: str, school_code: str | None, acting: str | None
+    ) -> RoleChange:
+        """Take the `role` at `school_code` away from the staff account `username` (any
+        state); nothing changes if it does not hold it. The last active district admin keeps
+        the role. `acting` as for `grant`."""
+        school = self._school(role, school_code, is_active_required=False)
+        manager = self._manager(acting, school)
+        account = self._staff_account(username)
+        assignment = self._assignment(account, role, school)
+        shown = RoleAssignment(account.username or username, role, school_code_of(school))
+        if assignment is None:
+            return RoleChange(shown, is_changed=False)
+        if role == DISTRICT_ADMIN and can_receive_tokens(account.state):
+            self._keep_a_district_admin(account)
+        self._session.delete(assignment)
+        self._session.flush()
+        self._record_role("staff:role:revoked", account, shown, manager)
+        return RoleChange(shown, is_changed=True)
+
+    def assignments(self, username: str | None = None) -> list[RoleAssignment]:
+        """Every staff role, or those of the staff account `username`, by username."""
+        query = (
+            select(Account.username, StaffAssignment.role, School.sis_id)
+            .join(Account, Account.id == StaffAssignment.account_id)
+            .outerjoin(School, School.id == StaffAssignment.school_id)
+        )
+        if username is not None:
+            query = query.where(StaffAssignment.account_id == self._staff_account(username).id)
+        found = [
+            RoleAssignment(row.username, row.role, row.sis_id)
+            for row in self._session.execute(query)
+        ]
+        return sorted(
+            found, key=lambda one: (username_key(one.username), one.role, one.school or "")
+        )
+
+    def _staff_account(self, username: str) -> Account:
+        account = self._session.execute(
+            select(Account).where(username_matches_sql(Account.username, username_key(username)))
+        ).scalar_one_or_none()
+        if account is None:
+            raise policy_errors.StaffAccountNotFoundError(username=username)
+        if account.kind != AccountKind.STAFF:
+            raise policy_errors.NotAStaffAccountError(username=username)
+        return account
+
+    def _school(self, role: str, code: str | None, *, is_active_required: bool) -> School | None:
+        """The school a role is held at: none for district_admin, one for the others."""
+        if role not in STAFF_ROLES:  # the edges offer only these (click.Choice)
+            raise ValueError(f"unknown staff role {role!r}")
+        if role == DISTRICT_ADMIN:
+            if code is not None:
+                raise policy_errors.DistrictAdminSchoolError
+            return None
+        if code is None:
+            raise policy_errors.SchoolRequiredError(role=role)
+        query = select(School).where(School.sis_id == code.strip())
+        if is_active_required:
+            query = query.where(School.is_active.is_(True))
+        school = self._session.execute(query).scalar_one_or_none()
+        if school is None:
+            raise policy_errors.SchoolNotFoundError(school=code)
+        return school
+
+    def _manager(self, acting: str | None, school: School | None) -> Account | None:
+        """The staff member allowed manage_staff for `school` (None: district-wide), or None
+        for the command line."""
+        if acting is None:  # district IT on the server: trusted, audited `via: command line`
+            return None
+        school_id = school.id if school is not None else None
+        manager = authorized_for_school(
+            self._session, self._policy, acting, "manage_staff", school_id
+        )
+        if manager is None:
+            raise policy_errors.StaffManagementNotAllowedError
+        return manager
+
+    def _assignment(
+        self, account: Account, role: str, school: School | None
+    ) -> StaffAssignment | None:
+        at_school = (
+            StaffAssignment.school_id.is_(None)
+            if school is None
+            else StaffAssignment.school_id == school.id
+        )
+        return self._session.execute(
+            select(StaffAssignment).where(
+                StaffAssignment.account_id == account.id,
+                StaffAssignment.role == role,
+                at_school,
+            )
+        ).scalar_one_or_none()
+
+    def _keep_a_district_admin(self, account: Account) -> None:
+        """Refuse to take the role from the last active district admin. The rows are locked
+        (PostgreSQL) so that two admins revoking each other at once cannot both succeed: the
+        second waits, then no longer counts the first."""
+        holders = self._session.execute(
+            select(StaffAssignment.account_id)
+            .join(Account, Account.id == StaffAssignment.account_id)
+            .where(StaffAssignment.role == DISTRICT_ADMIN, can_receive_tokens_sql(Account.state))
+            .with_for_update(of=StaffAssignment)
+        ).scalars()
+        if all(holder == account.id for holder in holders):
+            raise policy_errors.LastDistrictAdminError(username=account.username)
+
+    def _record_role(
+        self, event: str, account: Account, shown: RoleAssignment, manager: Account | None
+    ) -> None:
+        details: dict[str, Any] = {"role": shown.role, "school": shown.school}
+        if manager is None:
+            details["via"] = VIA_COMMAND_LINE
+        actor_id = manager.id if manager is not None else None
+        self._audit.record(event, actor_id=actor_id, subject_id=account.id, **details)
+
     def _authorized(
-        self, username: str, student_ids: Iterable[int], refusal: type[DomainError]
+        self, username: str, action: str, student_ids: Iterable[int], refusal: type[DomainError]
     ) -> Account:
-        """The staff account allowed to act for these students, or `refusal` raised."""
-        staff = authorized_staff(self._session, username, student_ids)
+        """The staff account allowed `action` for these students, or `refusal` raised."""
+        staff = authorized_staff(self._session, self._policy, username, action, student_ids)
         if staff is None:
             raise refusal
         return staff
@@ -145,6 +317,11 @@ class StaffService:
             "reason": reason,
         }
         self._audit.record(event, actor_id=staff.id, **details)
+
+
+def school_code_of(school: School | None) -> str | None:
+    """A school's code (its SIS id), or None for district-wide."""
+    return school.sis_id if school is not None else None
 
 
 def _restriction_reason(reason: str) -> str:

@@ -101,6 +101,9 @@ def migrated_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["activation", "issue", "--person-id", "P-NONE", "--staff", "x", "--id-type",
           "passport"], 1, "idp: person_not_found"),
         (["signing-keys", "list"], 0, "unpublished-after"),
+        (["staff", "list"], 0, "no staff roles"),
+        (["staff", "grant", "--username", "nobody123", "--role", "district_admin"], 1,
+         "idp: staff_account_not_found"),
         (["clients", "list"], 0, ""),
     ],
 )  # fmt: skip

@@ -226,17 +226,24 @@ def test_students_are_enrolled_where_their_grade_is_taught_at_a_plausible_age(
     )
 
 
-def test_each_school_has_a_secretary(summary: DemoSummary) -> None:
+def test_each_school_has_desk_staff_admins_where_the_guides_restrict(
+    summary: DemoSummary,
+) -> None:
     query = (
-        select(School.sis_id, Account.kind)
+        select(School.sis_id, Account.kind, StaffAssignment.role)
         .join(StaffAssignment, StaffAssignment.school_id == School.id)
         .join(Account, Account.id == StaffAssignment.account_id)
-        .where(StaffAssignment.role == "secretary")
     )
 
     rows = db.session.execute(query).all()
 
-    assert sorted(rows) == [(sis_id, "staff") for sis_id in sorted(GRADE_BANDS)]
+    assert sorted(rows) == [
+        ("DEMO-ES1", "staff", "school_admin"),
+        ("DEMO-HS1", "staff", "school_admin"),
+        ("DEMO-HS2", "staff", "secretary"),
+        ("DEMO-MS1", "staff", "secretary"),
+    ]
+    assert sorted(GRADE_BANDS) == ["DEMO-ES1", "DEMO-HS1", "DEMO-HS2", "DEMO-MS1"]
 
 
 def test_demo_guardians_speak_several_languages(summary: DemoSummary) -> None:

@@ -19,7 +19,7 @@ IDP = Path(__file__).resolve().parents[2] / "idp"
 DESK = "staff/"
 WIRING = "services.py"
 # Who may act for which students: asked by the desk only.
-AUTHORIZATION = {"authorized_staff", "students_of"}
+AUTHORIZATION = {"authorized_staff", "authorized_for_school", "active_staff", "students_of"}
 # The capabilities' parts of the desk's use cases, each defined in its owner's module.
 DESK_PARTS = {
     "GuardianRestrictions": "roster/restrictions.py",
@@ -130,6 +130,9 @@ def test_the_staff_desk_offers_every_staff_use_case() -> None:
         "lift_restriction",
         "issue_activation_key",
         "cancel_account",
+        "grant",
+        "revoke",
+        "assignments",
     }
 
 

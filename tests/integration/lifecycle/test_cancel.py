@@ -30,7 +30,7 @@ def guardian(services: Services) -> Account:
     relate(person, student)
     account = make_account(services)
     account.person_id = person.id
-    make_staff(services, school)
+    make_staff(services, school, role="school_admin")
     db.session.commit()
     return account
 
@@ -85,7 +85,7 @@ def test_refused_cancellation_changes_nothing(
     reason: str,
     error: type[DomainError],
 ) -> None:
-    make_staff(services, make_school("DEMO-MS1", "Riverside Middle"), "secretary2")
+    make_staff(services, make_school("DEMO-MS1", "Riverside Middle"), "secretary2", "school_admin")
 
     with pytest.raises(error):
         services.staff.cancel_account(username, staff, reason)

@@ -51,7 +51,7 @@ def guardian(services: Services, registered_clients: None) -> Account:
         student = make_person("student", born, sis_person_id=sis)
         enroll(student, school, "05")
         relate(guardian, student)
-    make_staff(services, school)
+    make_staff(services, school, role="school_admin")
     db.session.commit()
     return account
 

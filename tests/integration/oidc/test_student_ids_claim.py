@@ -144,7 +144,7 @@ def test_a_restricted_relationship_drops_the_id_from_the_next_userinfo_answer(
 def test_after_a_restriction_the_old_token_is_refused_and_a_new_one_lacks_the_id(
     client: FlaskClient, services: Services, family: Family
 ) -> None:
-    make_staff(services, family.school)
+    make_staff(services, family.school, role="school_admin")
     sign_in(client)
     old_token = _tokens(client)["access_token"]
 

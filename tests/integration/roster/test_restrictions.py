@@ -42,7 +42,7 @@ def family(app: Flask, services: Services) -> Family:
     account = make_account(services)
     account.person_id = guardian.id
     db.session.commit()
-    return Family(account, relationship, make_staff(services, school))
+    return Family(account, relationship, make_staff(services, school, role="school_admin"))
 
 
 def _events(name: str) -> list[AuditEvent]:
@@ -111,7 +111,7 @@ def test_refused_restriction_changes_nothing(
     reason: str,
     error: type[DomainError],
 ) -> None:
-    make_staff(services, make_school("DEMO-MS1", "Riverside Middle"), "secretary2")
+    make_staff(services, make_school("DEMO-MS1", "Riverside Middle"), "secretary2", "school_admin")
 
     with pytest.raises(error):
         services.staff.restrict_guardian(guardian, student, staff, reason)

@@ -1,0 +1,89 @@
+"""`idp staff grant|revoke|list`: staff roles, given and taken away by district IT.
+
+The staff desk's command group (issue 16.1), registered on the `idp` group by idp/cli.py. Like
+every capability's cli.py it is an edge (tests/unit/test_layering.py): it may import Flask and
+click. Its subcommands run in the app context (`idp.cli_support.CommandGroup`), each command one
+unit of work. The command line is district IT on the server, trusted: it acts as nobody
+(`acting=None`, audited `via: "command line"`); the first district admin comes from here.
+Staff accounts themselves are not created here.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from idp.cli_support import CommandGroup, fail
+from idp.policy.staff import STAFF_ROLES
+from idp.staff.service import RoleAssignment
+
+_USERNAME = click.option("--username", required=True, help="The staff account's username.")
+_ROLE = click.option("--role", required=True, type=click.Choice(STAFF_ROLES), help="The role.")
+_SCHOOL = click.option(
+    "--school", "school_code", help="The school's code (SIS id); left out for district_admin."
+)
+
+
+@click.group(cls=CommandGroup)
+def staff() -> None:
+    """Staff roles: which staff account may do what at which school (policies/staff.toml)."""
+
+
+@staff.command("grant")
+@_USERNAME
+@_ROLE
+@_SCHOOL
+def staff_grant(username: str, role: str, school_code: str | None) -> None:
+    """Give a staff account a role at a school, or district-wide for district_admin.
+    Granting a role held already changes nothing."""
+    from idp.errors import DomainError
+
+    services = current_app.extensions["idp.services"]
+    try:
+        # acting=None: district IT on the server, trusted (audited via "command line").
+        change = services.staff.grant(username, role, school_code, acting=None)
+    except DomainError as error:
+        fail(error)
+    verb = "granted" if change.is_changed else "already held (nothing changed)"
+    click.echo(f"{verb}: {_line(change.assignment)}")
+
+
+@staff.command("revoke")
+@_USERNAME
+@_ROLE
+@_SCHOOL
+def staff_revoke(username: str, role: str, school_code: str | None) -> None:
+    """Take a role away from a staff account; the last district admin keeps theirs.
+    Revoking a role not held changes nothing."""
+    from idp.errors import DomainError
+
+    services = current_app.extensions["idp.services"]
+    try:
+        # acting=None: district IT on the server, trusted (audited via "command line").
+        change = services.staff.revoke(username, role, school_code, acting=None)
+    except DomainError as error:
+        fail(error)
+    verb = "revoked" if change.is_changed else "not held (nothing changed)"
+    click.echo(f"{verb}: {_line(change.assignment)}")
+
+
+@staff.command("list")
+@click.option("--username", help="Only this staff account's roles.")
+def staff_list(username: str | None) -> None:
+    """Print every staff role: username, role, school code or "district"."""
+    from idp.errors import DomainError
+
+    services = current_app.extensions["idp.services"]
+    try:
+        assignments = services.staff.assignments(username)
+    except DomainError as error:
+        fail(error)
+    if not assignments:
+        click.echo("no staff roles")
+    for assignment in assignments:
+        click.echo(_line(assignment))
+
+
+def _line(assignment: RoleAssignment) -> str:
+    """username, role, school code or "district", tab-separated."""
+    return f"{assignment.username}\t{assignment.role}\t{assignment.school or 'district'}"
