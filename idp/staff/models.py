@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.extensions import db
@@ -25,6 +25,15 @@ class StaffAssignment(db.Model):  # type: ignore[name-defined,misc]
         ),
         CheckConstraint(
             "(role = 'district_admin') = (school_id IS NULL)", name="district_admin_no_school"
+        ),
+        # The unique constraint above lets NULL schools repeat: one district-admin row per
+        # account, so two grants at once cannot make two.
+        Index(
+            "uq_staff_assignment_district_admin",
+            "account_id",
+            unique=True,
+            postgresql_where=text("school_id IS NULL"),
+            sqlite_where=text("school_id IS NULL"),
         ),
     )
 

@@ -39,9 +39,14 @@ def upgrade():
     )
     # A plain CREATE INDEX (no batch mode needed for a new table's index on SQLite).
     op.create_index(op.f('ix_staff_recovery_code_account_id'), 'staff_recovery_code', ['account_id'], unique=False)
+    # One district-admin row per account (NULL schools escape the unique constraint).
+    op.create_index('uq_staff_assignment_district_admin', 'staff_assignment', ['account_id'],
+                    unique=True, postgresql_where=sa.text('school_id IS NULL'),
+                    sqlite_where=sa.text('school_id IS NULL'))
 
 
 def downgrade():
+    op.drop_index('uq_staff_assignment_district_admin', table_name='staff_assignment')
     op.drop_index(op.f('ix_staff_recovery_code_account_id'), table_name='staff_recovery_code')
     op.drop_table('staff_recovery_code')
     op.drop_table('staff_second_factor')

@@ -9,6 +9,7 @@ import pytest
 from click.testing import Result
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from idp.accounts.models import Account, AccountKind, AccountState
 from idp.audit.models import AuditEvent
@@ -266,3 +267,15 @@ def test_a_district_admin_granting_is_the_audited_actor(
     event = _events("staff:role:granted")[0]
     assert (event.actor_account_id, event.subject_account_id) == (admin.id, clerk.id)
     assert event.data == {"role": "secretary", "school": "DEMO-ES1"}
+
+
+def test_an_account_holds_the_district_admin_role_at_most_once(app: Flask, clerk: Account) -> None:
+    """NULL schools escape the unique constraint: a partial unique index keeps two grants at
+    once from making two district-admin rows."""
+    db.session.add(StaffAssignment(account_id=clerk.id, school_id=None, role="district_admin"))
+    db.session.commit()
+    db.session.add(StaffAssignment(account_id=clerk.id, school_id=None, role="district_admin"))
+
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
