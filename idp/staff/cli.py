@@ -10,6 +10,8 @@ Staff accounts themselves are not created here.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask import current_app
 
@@ -36,16 +38,7 @@ def staff() -> None:
 def staff_grant(username: str, role: str, school_code: str | None) -> None:
     """Give a staff account a role at a school, or district-wide for district_admin.
     Granting a role held already changes nothing."""
-    from idp.errors import DomainError
-
-    services = current_app.extensions["idp.services"]
-    try:
-        # acting=None: district IT on the server, trusted (audited via "command line").
-        change = services.staff.grant(username, role, school_code, acting=None)
-    except DomainError as error:
-        fail(error)
-    verb = "granted" if change.is_changed else "already held (nothing changed)"
-    click.echo(f"{verb}: {_line(change.assignment)}")
+    _change(_desk().grant, username, role, school_code, ("granted", "already held"))
 
 
 @staff.command("revoke")
@@ -55,15 +48,26 @@ def staff_grant(username: str, role: str, school_code: str | None) -> None:
 def staff_revoke(username: str, role: str, school_code: str | None) -> None:
     """Take a role away from a staff account; the last district admin keeps theirs.
     Revoking a role not held changes nothing."""
+    _change(_desk().revoke, username, role, school_code, ("revoked", "not held"))
+
+
+def _desk() -> Any:
+    """The staff desk (StaffService)."""
+    return current_app.extensions["idp.services"].staff
+
+
+def _change(
+    use_case: Any, username: str, role: str, school_code: str | None, verbs: tuple[str, str]
+) -> None:
+    """Run the desk's grant or revoke and print what it did."""
     from idp.errors import DomainError
 
-    services = current_app.extensions["idp.services"]
     try:
         # acting=None: district IT on the server, trusted (audited via "command line").
-        change = services.staff.revoke(username, role, school_code, acting=None)
+        change = use_case(username, role, school_code, acting=None)
     except DomainError as error:
         fail(error)
-    verb = "revoked" if change.is_changed else "not held (nothing changed)"
+    verb = verbs[0] if change.is_changed else f"{verbs[1]} (nothing changed)"
     click.echo(f"{verb}: {_line(change.assignment)}")
 
 
