@@ -43,6 +43,7 @@ from idp.registration.messages import EmailLinks, RegistrationMessages
 from idp.registration.provisioning import ProvisioningService
 from idp.registration.service import RegistrationService
 from idp.staff.factory import build_staff
+from idp.staff.second_factor import SecondFactorService, build_second_factor
 from idp.staff.service import StaffService
 
 
@@ -73,6 +74,7 @@ class Services:
     recovery: RecoveryService
     recovery_messages: RecoveryMessages
     staff: StaffService
+    second_factor: SecondFactorService
     student_sign_in: StudentSignInService
     bridge: BridgeService
     legacy_credentials: LegacyCredentialService
@@ -178,6 +180,14 @@ def build_services(
         audit=audit,
         access=access,
     )
+    second_factor = build_second_factor(
+        session=session,
+        clock=clock,
+        audit=audit,
+        policy=policies.staff.second_factor,
+        key_encryption_key=settings.key_encryption_key,
+        name_key=name_key,
+    )
     recovery = build_recovery(
         session=session,
         clock=clock,
@@ -221,4 +231,5 @@ def build_services(
         recovery=recovery.recovery,
         recovery_messages=recovery.messages,
         staff=staff,
+        second_factor=second_factor,
     )

@@ -32,6 +32,7 @@ from idp.audit.service import AuditLog
 from idp.clock import Clock
 from idp.credentials.throttle import FailureThrottle
 from idp.policy import LockoutPolicy
+from idp.policy.staff import SecondFactorPolicy
 from idp.staff.errors import (
     EnrollmentCodeWrongError,
     NotStaffAccountError,
@@ -305,17 +306,27 @@ def build_second_factor(
     session: Session,
     clock: Clock,
     audit: AuditLog,
-    lockout: LockoutPolicy,
+    policy: SecondFactorPolicy,
     key_encryption_key: str,
     name_key: bytes,
     issuer_name: str = "Portal IdP",
 ) -> SecondFactorService:
-    """The staff second factor, complete at construction. `name_key` is the server's HMAC key
-    (settings.secret_key.encode(), as for the throttle table in idp/services.py)."""
+    """The staff second factor, complete at construction. `policy` is staff.toml
+    [second_factor]; `name_key` is the server's HMAC key (settings.secret_key.encode(), as for
+    the throttle table in idp/services.py)."""
+    # staff.toml says "after N wrong codes, locked for M minutes": a fixed lock (first = max),
+    # counted within the same M minutes.
+    lockout = LockoutPolicy(
+        lock_after_failures=policy.lock_after_failures,
+        first_lock_minutes=policy.lock_minutes,
+        max_lock_minutes=policy.lock_minutes,
+        window_minutes=policy.lock_minutes,
+    )
     setup = SecondFactorSetup(
         lockout=lockout,
         key_encryption_key=key_encryption_key,
         digest_key=name_key,
         issuer_name=issuer_name,
+        recovery_code_count=policy.recovery_codes,
     )
     return SecondFactorService(session, clock, audit, setup)

@@ -14,7 +14,7 @@ from typing import cast
 import pyotp
 import pytest
 from cryptography.fernet import Fernet
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -55,13 +55,13 @@ class Enrolled:
 
 @pytest.fixture
 def second_factor(app: Flask, clock: FrozenClock, settings: Settings) -> SecondFactorService:
-    """The service as the lead will wire it (idp/services.py: credentials' lockout policy)."""
+    """The service as idp/services.py wires it: staff.toml [second_factor]."""
     services = cast(Services, app.extensions["idp.services"])
     return build_second_factor(
         session=cast(Session, db.session),  # as create_app hands it to the services
         clock=clock,
         audit=services.audit,
-        lockout=services.policies.credentials.lockout,
+        policy=services.policies.staff.second_factor,
         key_encryption_key=settings.key_encryption_key,
         name_key=settings.secret_key.encode(),
     )
@@ -404,8 +404,8 @@ def test_a_recovery_code_of_another_account_is_refused(
 
 @pytest.fixture
 def lock_after_failures(services: Services) -> int:
-    """credentials.toml [lockout] lock_after_failures, as the service is wired with it."""
-    return services.policies.credentials.lockout.lock_after_failures
+    """staff.toml [second_factor] lock_after_failures, as the service is wired with it."""
+    return services.policies.staff.second_factor.lock_after_failures
 
 
 def _fail(
@@ -429,7 +429,9 @@ def test_locks_after_the_lockout_policy_failures(
     with pytest.raises(SecondFactorLockedError) as caught, committed():
         second_factor.verify(enrolled.account, _code(enrolled.enrollment, clock))
 
-    assert caught.value.params == {"minutes": 1}
+    services = cast(Services, current_app.extensions["idp.services"])
+    lock_minutes = services.policies.staff.second_factor.lock_minutes
+    assert caught.value.params == {"minutes": lock_minutes}
     assert len(_events("staff:second_factor:failed")) == lock_after_failures
     [locked] = _events("staff:second_factor:locked")
     assert locked.subject_account_id == enrolled.account.id
@@ -456,6 +458,11 @@ def test_the_lock_ends_when_the_clock_moves_past_it(
     lock_after_failures: int,
 ) -> None:
     _fail(second_factor, enrolled, clock, lock_after_failures)
+    services = cast(Services, current_app.extensions["idp.services"])
+    lock_minutes = services.policies.staff.second_factor.lock_minutes
+    clock.advance(minutes=lock_minutes - 1)
+    with pytest.raises(SecondFactorLockedError), committed():
+        second_factor.verify(enrolled.account, _code(enrolled.enrollment, clock))
     clock.advance(minutes=1)
 
     with committed():
