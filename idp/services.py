@@ -42,6 +42,7 @@ from idp.registration.factory import build_registration
 from idp.registration.messages import EmailLinks, RegistrationMessages
 from idp.registration.provisioning import ProvisioningService
 from idp.registration.service import RegistrationService
+from idp.staff.desk import StaffDesk
 from idp.staff.factory import build_staff
 from idp.staff.second_factor import SecondFactorService, build_second_factor
 from idp.staff.service import StaffService
@@ -75,6 +76,7 @@ class Services:
     recovery_messages: RecoveryMessages
     staff: StaffService
     second_factor: SecondFactorService
+    desk: StaffDesk
     student_sign_in: StudentSignInService
     bridge: BridgeService
     legacy_credentials: LegacyCredentialService
@@ -232,4 +234,5 @@ def build_services(
         recovery_messages=recovery.messages,
         staff=staff,
         second_factor=second_factor,
+        desk=StaffDesk(session, clock, policies),
     )
