@@ -1,8 +1,9 @@
-"""Activation keys: issued by staff after a photo-ID check (idp/staff/service.py), checked by the
-registration form."""
+"""Activation keys: issued and revoked by staff after a photo-ID check (idp/staff/service.py),
+checked by the registration form."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -103,6 +104,29 @@ class ActivationKeyService:
             if user is not None and user.state != AccountState.PENDING_EMAIL:
                 return None
         return key
+
+    def outstanding_keys(self, person_id: int) -> list[ActivationKey]:
+        """The keys of the Person `person_id` that may still register (`usable_key`), oldest
+        first: one at most, since a new key revokes the earlier ones."""
+        query = (
+            select(ActivationKey.id)
+            .where(ActivationKey.person_id == person_id, ActivationKey.revoked_at.is_(None))
+            .order_by(ActivationKey.issued_at, ActivationKey.id)
+        )
+        usable = (self.usable_key(key_id) for key_id in self._session.execute(query).scalars())
+        return [key for key in usable if key is not None]
+
+    def revoke(self, keys: Sequence[ActivationKey]) -> None:
+        """Revoke these keys now: they register nobody any more (the desk records who and
+        why). A registration already waiting for its email confirmation is left as it is."""
+        self._session.execute(
+            update(ActivationKey)
+            .where(
+                ActivationKey.id.in_([key.id for key in keys]),
+                ActivationKey.revoked_at.is_(None),
+            )
+            .values(revoked_at=self._clock.now())
+        )
 
     def find_by_digest(self, person: Person, digest: str) -> ActivationKey | None:
         """The key with this digest if it was issued for this person."""

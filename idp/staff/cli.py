@@ -1,11 +1,12 @@
-"""`idp staff grant|revoke|list`: staff roles, given and taken away by district IT.
+"""`idp staff …`: staff roles, given and taken away by district IT, and the desk's actions.
 
-The staff desk's command group (issue 16.1), registered on the `idp` group by idp/cli.py. Like
-every capability's cli.py it is an edge (tests/unit/test_layering.py): it may import Flask and
-click. Its subcommands run in the app context (`idp.cli_support.CommandGroup`), each command one
-unit of work. The command line is district IT on the server, trusted: it acts as nobody
-(`acting=None`, audited `via: "command line"`); the first district admin comes from here.
-Staff accounts themselves are not created here.
+The staff desk's command group (issues 16.1, 16.5), registered on the `idp` group by idp/cli.py.
+Like every capability's cli.py it is an edge (tests/unit/test_layering.py): it may import Flask
+and click. Its subcommands run in the app context (`idp.cli_support.CommandGroup`), each command
+one unit of work. `grant`, `revoke` and `list` are district IT on the server, trusted: they act
+as nobody (`acting=None`, audited `via: "command line"`); the first district admin comes from
+here. The desk's actions (`revoke-key`, `re-enable`, …) name the staff member doing them with
+`--staff`, whose role and schools the desk checks as at the console (staff.toml [actions]).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ _ROLE = click.option("--role", required=True, type=click.Choice(STAFF_ROLES), he
 _SCHOOL = click.option(
     "--school", "school_code", help="The school's code (SIS id); left out for district_admin."
 )
+_STAFF = click.option(
+    "--staff", "staff_username", required=True, help="Username of the staff member doing it."
+)
+_OPTIONAL_REASON = click.option("--reason", help="Why, for the audit trail (optional).")
 
 
 @click.group(cls=CommandGroup)
@@ -54,6 +59,16 @@ def staff_revoke(username: str, role: str, school_code: str | None) -> None:
 def _desk() -> Any:
     """The staff desk (StaffService)."""
     return current_app.extensions["idp.services"].staff
+
+
+def _run(use_case: Any, *args: Any) -> Any:
+    """Run one of the desk's use cases; a refusal is printed and exits 1 (nothing changed)."""
+    from idp.errors import DomainError
+
+    try:
+        return use_case(*args)
+    except DomainError as error:
+        fail(error)
 
 
 def _change(
@@ -91,3 +106,14 @@ def staff_list(username: str | None) -> None:
 def _line(assignment: RoleAssignment) -> str:
     """username, role, school code or "district", tab-separated."""
     return f"{assignment.username}\t{assignment.role}\t{assignment.school or 'district'}"
+
+
+@staff.command("revoke-key")
+@click.option("--person-id", required=True, help="The guardian's SIS Person ID.")
+@_STAFF
+@_OPTIONAL_REASON
+def staff_revoke_key(person_id: str, staff_username: str, reason: str | None) -> None:
+    """Revoke the guardian's activation key that could still register (a letter lost or
+    given to the wrong person). A registration already waiting for its email stays."""
+    key_ids = _run(_desk().revoke_activation_key, person_id, staff_username, reason)
+    click.echo(f"revoked activation key {', '.join(map(str, key_ids))} of {person_id.strip()}")

@@ -1,4 +1,5 @@
-"""Staff errors: the second factor (issue 16.1). Messages never echo a code back."""
+"""Staff errors: the second factor (issue 16.1; messages never echo a code back) and the
+desk's actions (issue 16.5; a refusal never says what another school holds)."""
 
 from __future__ import annotations
 
@@ -102,3 +103,46 @@ class SecondFactorResetReasonError(DomainError):
         "Give the reason for the reset in at most %(max_length)s characters, for example the"
         " help desk ticket number."
     )
+
+
+class DeskAccountNotFoundError(DomainError):
+    """No live account has this username, student ID or id (or it is cancelled or deleted)."""
+
+    code = "desk_account_not_found"
+    message = lazy_gettext(
+        "No account was found. Check the username or student ID; a cancelled or deleted"
+        " account cannot be changed."
+    )
+    status = 404
+
+
+class DeskActionNotAllowedError(DomainError):
+    """The staff member's role or schools do not allow this action for this person
+    (staff.toml [actions]); the same answer whatever school the person is at."""
+
+    code = "desk_action_not_allowed"
+    message = lazy_gettext(
+        "Your staff role does not allow this for this person, or the person is not at your"
+        " school. Ask a school or district administrator."
+    )
+    status = 403
+
+
+class DeskReasonRequiredError(DomainError):
+    """The action needs a reason for the audit trail, on one line and not too long."""
+
+    code = "desk_reason_required"
+    message = lazy_gettext(
+        "Give the reason in at most %(max_length)s characters, for example how you checked the"
+        " person's identity."
+    )
+
+
+class NoActivationKeyError(DomainError):
+    """The guardian holds no activation key that could still register."""
+
+    code = "no_activation_key"
+    message = lazy_gettext(
+        "This guardian has no activation key that can still be used: nothing to revoke."
+    )
+    status = 409

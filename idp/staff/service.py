@@ -29,17 +29,18 @@ from idp.errors import DomainError
 from idp.lifecycle import errors as lifecycle_errors
 from idp.lifecycle.service import LifecycleService
 from idp.policy.staff import DISTRICT_ADMIN, STAFF_ROLES, StaffPolicy
-from idp.registration.errors import StaffNotAllowedError
+from idp.registration.errors import PersonNotFoundError, StaffNotAllowedError
 from idp.registration.keys import ActivationKeyService, IssuedKey
 from idp.roster import errors as roster_errors
 from idp.roster.models import Relationship, School
 from idp.roster.restrictions import REASON_MAX_LENGTH, GuardianRestrictions
-from idp.staff import policy_errors
+from idp.staff import errors, policy_errors
 from idp.staff.access import authorized_for_school, authorized_staff, students_of
 from idp.staff.models import StaffAssignment
 from idp.staff.rules import cleaned_reason
 
 CANCEL_REASON_MAX_LENGTH = 500
+DESK_REASON_MAX_LENGTH = 500  # the reason of the other desk actions (staff.toml [actions])
 VIA_COMMAND_LINE = "command line"
 
 
@@ -138,6 +139,34 @@ class StaffService:
             id_type=id_type,
         )
         return issued
+
+    def revoke_activation_key(
+        self, sis_person_id: str, staff_username: str, reason: str | None = None
+    ) -> list[int]:
+        """Revoke the guardian's activation key that could still register (a letter lost or
+        given to the wrong person); return the ids of the keys revoked."""
+        cleaned = _desk_reason(reason, is_required=False)
+        person = self._keys.find_person(sis_person_id)
+        if person is None:
+            raise PersonNotFoundError
+        # Whose schools' staff may act: those of the guardian's students, as for an account
+        # of theirs (a stand-in, never added to the session: a key's guardian has none yet).
+        guardian = Account(kind=AccountKind.GUARDIAN, person_id=person.id)
+        students = students_of(self._session, guardian)
+        staff = self._authorized(staff_username, "revoke_activation_key", students, _NOT_ALLOWED)
+        keys = self._keys.outstanding_keys(person.id)
+        if not keys:
+            raise errors.NoActivationKeyError
+        self._keys.revoke(keys)
+        key_ids = [key.id for key in keys]
+        self._audit.record(
+            "registration:key:revoked",
+            actor_id=staff.id,
+            person_id=person.id,
+            key_ids=key_ids,
+            reason=cleaned,
+        )
+        return key_ids
 
     def cancel_account(self, username: str, staff_username: str, reason: str) -> Account:
         """Cancel the account on the school's word: access ends at once and the email may
@@ -322,6 +351,20 @@ class StaffService:
 def school_code_of(school: School | None) -> str | None:
     """A school's code (its SIS id), or None for district-wide."""
     return school.sis_id if school is not None else None
+
+
+_NOT_ALLOWED = errors.DeskActionNotAllowedError
+
+
+def _desk_reason(reason: str | None, *, is_required: bool) -> str | None:
+    """Staff's reason for a desk action on one line, None when an optional one is left out;
+    or the refusal (missing when required, or too long)."""
+    if not is_required and (reason is None or not reason.strip()):
+        return None
+    cleaned = cleaned_reason(reason or "", DESK_REASON_MAX_LENGTH)
+    if cleaned is None:
+        raise errors.DeskReasonRequiredError(max_length=DESK_REASON_MAX_LENGTH)
+    return cleaned
 
 
 def _restriction_reason(reason: str) -> str:

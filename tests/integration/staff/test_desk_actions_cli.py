@@ -1,0 +1,41 @@
+"""Issue 16.5: the desk's actions from the command line (`idp staff …`), one unit of work per
+command: a smoke test of each command's success (exit 0, what it did) and refusal (exit 1, the
+error's code). The use cases themselves are tested in test_desk_actions.py."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import Result
+from flask import Flask
+
+from idp.cli import main
+from idp.services import Services
+from tests.integration.staff.test_desk_actions import REASON, Desk, build_desk, events
+
+
+@pytest.fixture
+def desk(app: Flask, services: Services) -> Desk:
+    """The school's desk of test_desk_actions.py."""
+    return build_desk(services)
+
+
+def _staff(app: Flask, *args: str) -> Result:
+    return app.test_cli_runner().invoke(main, ["staff", *args])
+
+
+def test_revoke_key_prints_the_key_revoked(app: Flask, desk: Desk) -> None:
+    result = _staff(app, "revoke-key", "--person-id", "G-2", "--staff", "secretary1")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("revoked activation key ")
+    assert result.output.rstrip().endswith(" of G-2")
+
+
+def test_revoke_key_refused_exits_1(app: Flask, desk: Desk) -> None:
+    result = _staff(
+        app, "revoke-key", "--person-id", "G-2", "--staff", "otheradmin1", "--reason", REASON
+    )
+
+    assert result.exit_code == 1
+    assert "idp: desk_action_not_allowed:" in result.output
+    assert events("registration:key:revoked") == []
