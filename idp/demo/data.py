@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import date
 from typing import NamedTuple
 
@@ -204,6 +206,15 @@ STAFF = (
         "DemoDistrictAdmin", "district.admin", "district_admin", None, "district admin, all schools"
     ),
 )
+
+
+def demo_totp_secret(username: str) -> str:
+    """The demo staff account's authenticator secret (base32, RFC 6238): public like
+    DEMO_PASSWORD, printed by `idp demo load`, so anyone can add it to an authenticator app
+    (or compute codes in a test) and reach the staff desk. Never used outside the demo."""
+    digest = hashlib.sha256(f"portal-demo-totp:{username}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode("ascii")
+
 
 # Students start school in the autumn after turning 5; the cut-off is 1 September.
 _SCHOOL_YEAR_START_MONTH = 8

@@ -200,6 +200,11 @@ class _DemoLoader:
             school_id = self._schools[staff.school].id if staff.school else None
             key = {"account_id": account.id, "school_id": school_id, "role": staff.role}
             self._ensure(StaffAssignment, key, partial(StaffAssignment, **key))
+            second_factor = self._services.second_factor
+            if not second_factor.is_enrolled(account):
+                secret = data.demo_totp_secret(staff.username)
+                second_factor.enroll_known_secret(account, secret)
+                self._created += 1
 
     def _is_legal(self, kind: str) -> bool:
         roster = self._policies.rollout.roster
@@ -314,10 +319,15 @@ class _DemoLoader:
 
     def _account_lines(self) -> list[AccountLine]:
         guardians = [
-            (g.username, "guardian", g.note) for g in data.GUARDIANS if g.username is not None
+            (g.username, "guardian", g.note, None) for g in data.GUARDIANS if g.username is not None
         ]
         staff = [
-            (s.username, "district_admin" if s.school is None else "staff", s.note)
+            (
+                s.username,
+                "district_admin" if s.school is None else "staff",
+                s.note,
+                data.demo_totp_secret(s.username),
+            )
             for s in data.STAFF
         ]
         return [
@@ -328,8 +338,9 @@ class _DemoLoader:
                 email=self._accounts[username].email or "",
                 locale=self._accounts[username].locale,
                 note=note,
+                totp_secret=totp_secret,
             )
-            for username, role, note in guardians + staff
+            for username, role, note, totp_secret in guardians + staff
         ]
 
     def _legacy_lines(self) -> list[LegacyLine]:

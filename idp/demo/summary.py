@@ -30,6 +30,9 @@ class AccountLine:
     email: str
     locale: str
     note: str
+    # Staff: the authenticator app's secret (base32) for the sign-in's second step; add it
+    # to an app, or compute the code (`pyotp.TOTP(secret).now()`).
+    totp_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,11 @@ class DemoSummary:
             ),
             (
                 "Accounts",
-                ("ROLE", "USERNAME", "EMAIL", "LANGUAGE", "NOTE"),
-                [(a.role, a.username, a.email, a.locale, a.note) for a in self.accounts],
+                ("ROLE", "USERNAME", "EMAIL", "LANGUAGE", "NOTE", "AUTHENTICATOR SECRET (STAFF)"),
+                [
+                    (a.role, a.username, a.email, a.locale, a.note, a.totp_secret or "")
+                    for a in self.accounts
+                ],
             ),
             (
                 "Legacy Infinite Campus users (no portal account yet: sign in with IC credentials)",

@@ -114,6 +114,17 @@ class SecondFactorService:
         factor.created_at = now
         factor.last_used_step = None
         self._audit.record("staff:second_factor:started", subject_id=account.id)
+        return self._enrollment(account, secret)
+
+    def pending_enrollment(self, account: Account) -> Enrollment | None:
+        """The enrollment started and not yet confirmed, shown again (a reloaded page keeps
+        the secret the phone may have scanned already); None if there is none."""
+        factor = self._session.get(StaffSecondFactor, account.id)
+        if factor is None or factor.confirmed_at is not None:
+            return None
+        return self._enrollment(account, self._secret(factor))
+
+    def _enrollment(self, account: Account, secret: str) -> Enrollment:
         uri = pyotp.TOTP(secret).provisioning_uri(
             name=account.username or account.sub, issuer_name=self._setup.issuer_name
         )
@@ -121,6 +132,9 @@ class SecondFactorService:
         # svg_inline: no XML declaration, no namespace, no external reference (no <image>).
         qr_svg = segno.make(uri, error="m").svg_inline(scale=4)
         return Enrollment(secret=grouped, provisioning_uri=uri, qr_svg=qr_svg)
+
+    def _secret(self, factor: StaffSecondFactor) -> str:
+        return self._fernet.decrypt(factor.secret_encrypted.encode("ascii")).decode()
 
     def confirm_enrollment(self, account: Account, code: str) -> list[str]:
         """Accept the first code of the pending secret; return the recovery codes, in clear
@@ -152,6 +166,25 @@ class SecondFactorService:
             "staff:second_factor:enrolled", subject_id=account.id, recovery_codes=len(codes)
         )
         return codes
+
+    def enroll_known_secret(self, account: Account, secret: str) -> None:
+        """Enroll `secret` (base32) at once, without recovery codes: only for the demo district,
+        whose staff secrets are printed by `idp demo load` like its public password."""
+        if account.kind != AccountKind.STAFF:
+            raise NotStaffAccountError
+        if self.is_enrolled(account):
+            raise SecondFactorAlreadyEnrolledError
+        now = self._clock.now()
+        encrypted = self._fernet.encrypt_at_time(secret.encode(), int(now.timestamp()))
+        factor = self._session.get(StaffSecondFactor, account.id)
+        if factor is None:
+            factor = StaffSecondFactor(account_id=account.id)
+            self._session.add(factor)
+        factor.secret_encrypted = encrypted.decode("ascii")
+        factor.created_at = now
+        factor.confirmed_at = now
+        factor.last_used_step = None
+        self._audit.record("staff:second_factor:enrolled", subject_id=account.id, recovery_codes=0)
 
     def is_enrolled(self, account: Account) -> bool:
         """Whether the account has a confirmed authenticator app."""
@@ -209,7 +242,7 @@ class SecondFactorService:
         now, or None."""
         if not TOTP_CODE.fullmatch(typed):
             return None
-        secret = self._fernet.decrypt(factor.secret_encrypted.encode("ascii")).decode()
+        secret = self._secret(factor)
         try:
             return pyotp.TOTP(secret).verify_and_get_timecode(
                 typed, for_time=self._clock.now(), valid_window=self._setup.valid_window

@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
-from idp.accounts.models import Account
+from idp.accounts.models import Account, AccountKind
 from idp.bridge.errors import UpgradeRequiredError
 from idp.credentials.errors import AccountDisabledError
 from idp.errors import DomainError
 from idp.extensions import limiter
 from idp.oidc.authorize import ACR_PASSWORD
-from idp.web import authorize, upgrade_session
-from idp.web.deps import logout, services
+from idp.oidc.sessions import StartedSession
+from idp.web import authorize, staff_pending, upgrade_session
+from idp.web.deps import clock, logout, services
 from idp.web.forms import SignInForm, SignOutForm
 from idp.web.redirects import safe_next
 from idp.web.session_store import ServerSession
@@ -63,8 +64,23 @@ def start_browser_session(
     """After any successful sign-in (username, student): a fresh session and an SSO session,
     then on to `next` (the authorization request that sent the person to sign in).
 
+    A staff account's password alone starts nothing: the second factor comes first
+    (web/staff_session.py), which calls back here with "otp" in `amr`.
+
     The sign-in, the SSO session, a code issued here and the browser session are committed
     together, by the request's unit of work after the session store (web/transaction.py)."""
+    if account.kind == AccountKind.STAFF and "otp" not in amr:
+        return staff_pending.begin(account, next_url or request.args.get("next"), clock().now())
+    started = open_browser_session(account, amr, acr)
+    target = safe_next(next_url or request.args.get("next"))
+    # Back to the app at once when the authorization request behind the sign-in needs
+    # nothing more than its code; else on to `target` (/authorize decides there).
+    return authorize.resume_after_sign_in(target, account, started) or redirect(target)
+
+
+def open_browser_session(account: Account, amr: list[str], acr: str) -> StartedSession:
+    """A fresh browser session (new id: no session fixation) signed in to `account`, with its
+    SSO session; the language chosen before is kept."""
     assert isinstance(session, ServerSession)  # noqa: S101 - installed by register_web
     lang = session.get("lang")
     session.clear()
@@ -74,10 +90,7 @@ def start_browser_session(
     session["sid"] = started.sid
     if lang:
         session["lang"] = lang
-    target = safe_next(next_url or request.args.get("next"))
-    # Back to the app at once when the authorization request behind the sign-in needs
-    # nothing more than its code; else on to `target` (/authorize decides there).
-    return authorize.resume_after_sign_in(target, account, started) or redirect(target)
+    return started
 
 
 @bp.route("/sign-out", methods=["POST"])

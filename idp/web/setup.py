@@ -30,6 +30,8 @@ from idp.web import (
     register,
     revalidate,
     security_questions,
+    staff_console,
+    staff_session,
     student_login,
     upgrade,
 )
@@ -96,6 +98,7 @@ def register_web(app: Flask, settings: Settings, clock: Clock, babel: Babel) -> 
     )
     babel.init_app(app, locale_selector=i18n.select_locale)
     app.before_request(_load_request_context)
+    app.before_request(staff_session.enforce)  # staff.toml [session]: before anything else
     app.before_request(security_questions.gate)
     app.after_request(_security_headers)
     app.context_processor(i18n.template_context)
@@ -115,6 +118,8 @@ def register_web(app: Flask, settings: Settings, clock: Clock, babel: Babel) -> 
         revalidate,
         student_login,
         upgrade,
+        staff_session,
+        staff_console,
     )
     for module in blueprints:
         app.register_blueprint(module.bp)

@@ -9,6 +9,7 @@ import json
 from datetime import date
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -348,3 +349,30 @@ def test_demo_restricted_parent_does_not_see_the_restricted_child(
 
     assert [student["given_name"] for student in claims["students"]] != []
     assert "Noah" not in [student["given_name"] for student in claims["students"]]
+
+
+@pytest.mark.parametrize("username", ["DemoStaffMS1", "DemoDistrictAdmin"])
+def test_demo_staff_sign_in_to_the_desk_with_the_printed_authenticator_secret(
+    app: Flask, client: FlaskClient, clock: FrozenClock, username: str
+) -> None:
+    result = app.test_cli_runner().invoke(main, args=["demo", "load", "--json"])
+    [line] = [a for a in json.loads(result.output)["accounts"] if a["username"] == username]
+    token = csrf_token(client.get("/sign-in").get_data(as_text=True))
+    client.post(
+        "/sign-in", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token}
+    )
+    token = csrf_token(client.get("/sign-in/second-factor").get_data(as_text=True))
+
+    response = client.post(
+        "/sign-in/second-factor",
+        data={"code": pyotp.TOTP(line["totp_secret"]).at(clock.now()), "csrf_token": token},
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/staff/")
+    assert client.get("/staff/").status_code == 200
+
+
+def test_demo_guardians_have_no_authenticator_secret(summary: DemoSummary) -> None:
+    secrets_by_role = {(a.role, a.totp_secret is not None) for a in summary.accounts}
+    assert secrets_by_role == {("guardian", False), ("staff", True), ("district_admin", True)}
