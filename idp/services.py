@@ -181,6 +181,8 @@ def build_services(
         lifecycle=lifecycle.lifecycle,
         audit=audit,
         access=access,
+        accounts=accounts,
+        student_sign_in=credentials.student_sign_in,
     )
     second_factor = build_second_factor(
         session=session,

@@ -153,6 +153,11 @@ class StudentSignInService:
         self._audit.record("credentials:student_password:set", subject_id=account.id)
         return account
 
+    def account_of(self, student_id: str) -> Account | None:
+        """The live account of the active student with this student ID (any case, spaces
+        ignored), for staff tools; None if there is none (yet)."""
+        return self._find(normalize_student_id(student_id))[1]
+
     def status(self, student_id: str) -> StudentStatus:
         """The student's account, last activity and lockout now, for staff."""
         key = normalize_student_id(student_id)
@@ -246,7 +251,7 @@ class StudentSignInService:
             "credentials:student_sign_in:refused", subject_id=account.id, state=account.state
         )
         if account.state == AccountState.DISABLED:
-            # TODO(issue 7): staff re-enable a student account in the staff console.
+            # Staff re-enable it at the desk (StaffService.re_enable_account).
             raise StudentAccountDisabledError
         raise AccountNotActiveError
 

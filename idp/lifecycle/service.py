@@ -1,5 +1,5 @@
-"""Account lifecycle (DESIGN.md section 4): the daily sweep, revalidation, cancellation (staff
-cancel through idp/staff/service.py).
+"""Account lifecycle (DESIGN.md section 4): the daily sweep, revalidation, cancellation and
+re-enabling (staff cancel and re-enable through idp/staff/service.py).
 
 Jobs take an `as_of` time and give the same result when run twice with the same value.
 """
@@ -156,6 +156,18 @@ class LifecycleService:
         account.last_activity_at = now  # confirming the email is activity: a new idle period
         self._audit.record("lifecycle:account:revalidated", subject_id=account.id)
         return account
+
+    def re_enable(self, account: Account) -> bool:
+        """`disabled --school re-enables--> active`: staff checked the owner's identity at the
+        desk (a student has no email to revalidate with). A new idle period starts now, so the
+        next sweep does not disable it again at once. False, and nothing changes, if the account
+        is not disabled. The caller (idp/staff/service.py) records who and why."""
+        if account.state != AccountState.DISABLED:
+            return False
+        now = self._clock.now()
+        account.state, account.state_changed_at = AccountState.ACTIVE, now
+        account.last_activity_at = now  # as revalidation does: a new idle period
+        return True
 
     def find_cancellable(self, username: str) -> Account:
         """The account `username` names, if the school may still cancel it (not already

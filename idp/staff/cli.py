@@ -29,6 +29,10 @@ _STAFF = click.option(
     "--staff", "staff_username", required=True, help="Username of the staff member doing it."
 )
 _OPTIONAL_REASON = click.option("--reason", help="Why, for the audit trail (optional).")
+_REASON = click.option("--reason", required=True, help="Why, for the audit trail.")
+_ACCOUNT = click.option(
+    "--account", "identifier", required=True, help="The username, or a student's student ID."
+)
 
 
 @click.group(cls=CommandGroup)
@@ -71,17 +75,17 @@ def _run(use_case: Any, *args: Any) -> Any:
         fail(error)
 
 
+def _on_account(use_case: Any, identifier: str, *args: Any) -> Any:
+    """Run one of the desk's use cases on the account a username or student ID names."""
+    return _run(lambda: use_case(_desk().find_account(identifier).id, *args))
+
+
 def _change(
     use_case: Any, username: str, role: str, school_code: str | None, verbs: tuple[str, str]
 ) -> None:
     """Run the desk's grant or revoke and print what it did."""
-    from idp.errors import DomainError
-
-    try:
-        # acting=None: district IT on the server, trusted (audited via "command line").
-        change = use_case(username, role, school_code, acting=None)
-    except DomainError as error:
-        fail(error)
+    # acting=None: district IT on the server, trusted (audited via "command line").
+    change = _run(lambda: use_case(username, role, school_code, acting=None))
     verb = verbs[0] if change.is_changed else f"{verbs[1]} (nothing changed)"
     click.echo(f"{verb}: {_line(change.assignment)}")
 
@@ -117,3 +121,14 @@ def staff_revoke_key(person_id: str, staff_username: str, reason: str | None) ->
     given to the wrong person). A registration already waiting for its email stays."""
     key_ids = _run(_desk().revoke_activation_key, person_id, staff_username, reason)
     click.echo(f"revoked activation key {', '.join(map(str, key_ids))} of {person_id.strip()}")
+
+
+@staff.command("re-enable")
+@_ACCOUNT
+@_STAFF
+@_REASON
+def staff_re_enable(identifier: str, staff_username: str, reason: str) -> None:
+    """Turn an account the lifecycle disabled back on, after checking the owner's identity
+    (say how in --reason); a new idle period starts now."""
+    _on_account(_desk().re_enable_account, identifier, staff_username, reason)
+    click.echo(f"re-enabled {identifier.strip()}")

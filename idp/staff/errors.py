@@ -146,3 +146,11 @@ class NoActivationKeyError(DomainError):
         "This guardian has no activation key that can still be used: nothing to revoke."
     )
     status = 409
+
+
+class AccountNotDisabledError(DomainError):
+    """Only an account the lifecycle turned off is re-enabled at the desk."""
+
+    code = "account_not_disabled"
+    message = lazy_gettext("This account is not turned off: there is nothing to re-enable.")
+    status = 409

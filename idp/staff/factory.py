@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from idp.accounts.ending import AccessEnding
+from idp.accounts.service import AccountService
 from idp.audit.service import AuditLog
 from idp.clock import Clock
+from idp.credentials.students import StudentSignInService
 from idp.lifecycle.service import LifecycleService
 from idp.policy.staff import StaffPolicy
 from idp.registration.keys import ActivationKeyService
@@ -23,6 +25,8 @@ def build_staff(
     lifecycle: LifecycleService,
     audit: AuditLog,
     access: AccessEnding,
+    accounts: AccountService,
+    student_sign_in: StudentSignInService,
 ) -> StaffService:
     """The school's desk: the use cases in which a staff member acts, each authorized once,
     composed from the capabilities that own the rules; `policy` (staff.toml) says which role
@@ -33,5 +37,7 @@ def build_staff(
         lifecycle=lifecycle,
         audit=audit,
         access=access,
+        accounts=accounts,
+        student_sign_in=student_sign_in,
     )
     return StaffService(session, policy, deps)

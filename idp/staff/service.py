@@ -17,14 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idp.accounts.ending import AccessEnding
-from idp.accounts.models import Account, AccountKind
+from idp.accounts.models import RELEASED_STATES, Account, AccountKind
 from idp.accounts.rules import (
     can_receive_tokens,
     can_receive_tokens_sql,
     username_key,
     username_matches_sql,
 )
+from idp.accounts.service import AccountService
 from idp.audit.service import AuditLog
+from idp.credentials.students import StudentSignInService
 from idp.errors import DomainError
 from idp.lifecycle import errors as lifecycle_errors
 from idp.lifecycle.service import LifecycleService
@@ -53,6 +55,8 @@ class StaffDeps:
     lifecycle: LifecycleService
     audit: AuditLog
     access: AccessEnding  # the one path that ends access (oidc.logout.LogoutService)
+    accounts: AccountService
+    student_sign_in: StudentSignInService
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ class StaffService:
         self._lifecycle = deps.lifecycle
         self._audit = deps.audit
         self._access = deps.access
+        self._accounts = deps.accounts
+        self._students = deps.student_sign_in
 
     def restrict_guardian(
         self, guardian_person_id: str, student_person_id: str, staff_username: str, reason: str
@@ -167,6 +173,26 @@ class StaffService:
             reason=cleaned,
         )
         return key_ids
+
+    def find_account(self, identifier: str) -> Account:
+        """The live account a username (any case) or a student's student ID names, for the
+        command line; the console passes account ids. A username is tried first."""
+        account = self._accounts.find_by_username(identifier) if identifier.strip() else None
+        if account is None:
+            account = self._students.account_of(identifier)
+        if account is None or account.state in RELEASED_STATES:
+            raise errors.DeskAccountNotFoundError
+        return account
+
+    def re_enable_account(self, account_id: int, staff_username: str, reason: str) -> Account:
+        """Turn an account the lifecycle disabled back on, after staff checked the owner's
+        identity (`reason` says how); a new idle period starts now."""
+        cleaned = _desk_reason(reason, is_required=True)
+        account, staff = self._target(account_id, staff_username, "re_enable_account")
+        if not self._lifecycle.re_enable(account):
+            raise errors.AccountNotDisabledError
+        self._record("lifecycle:account:re_enabled", staff, account, cleaned)
+        return account
 
     def cancel_account(self, username: str, staff_username: str, reason: str) -> Account:
         """Cancel the account on the school's word: access ends at once and the email may
@@ -324,6 +350,21 @@ class StaffService:
             details["via"] = VIA_COMMAND_LINE
         actor_id = manager.id if manager is not None else None
         self._audit.record(event, actor_id=actor_id, subject_id=account.id, **details)
+
+    def _target(self, account_id: int, staff_username: str, action: str) -> tuple[Account, Account]:
+        """The live account `account_id`, its row locked, and the staff member allowed
+        `action` for it; or the refusal, the same whichever school the person is at."""
+        account = self._session.get(Account, account_id, with_for_update=True)
+        if account is None or account.state in RELEASED_STATES:
+            raise errors.DeskAccountNotFoundError
+        students = students_of(self._session, account)
+        return account, self._authorized(staff_username, action, students, _NOT_ALLOWED)
+
+    def _record(
+        self, event: str, staff: Account, account: Account, reason: str | None, **data: Any
+    ) -> None:
+        """The one audit event of a desk action: who, on which account, why."""
+        self._audit.record(event, actor_id=staff.id, subject_id=account.id, reason=reason, **data)
 
     def _authorized(
         self, username: str, action: str, student_ids: Iterable[int], refusal: type[DomainError]

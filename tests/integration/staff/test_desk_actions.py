@@ -13,8 +13,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from idp.accounts.models import Account
+from idp.accounts.models import Account, AccountState
 from idp.audit.models import AuditEvent
+from idp.clock import FrozenClock
+from idp.credentials.students import StudentCredentials
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.registration.models import ActivationKey
@@ -90,6 +92,12 @@ def assert_one_event(
     assert found[0].data.get("reason") == reason
 
 
+def state_of(account: Account) -> str:
+    """The account's state as the database has it now."""
+    db.session.expire_all()
+    return str(db.session.get(Account, account.id).state)  # type: ignore[union-attr]
+
+
 def _outstanding_keys(person: Person) -> int:
     query = select(ActivationKey.id).where(
         ActivationKey.person_id == person.id, ActivationKey.revoked_at.is_(None)
@@ -148,3 +156,91 @@ def test_revoke_key_without_a_usable_key_is_refused(
         services.staff.revoke_activation_key(person_id, "secretary1", REASON)
 
     assert events("registration:key:revoked") == []
+
+
+# 2. Re-enable an account the lifecycle disabled.
+
+
+@pytest.fixture
+def disabled_student(services: Services, desk: Desk, clock: FrozenClock) -> Account:
+    """S-A signed in once, then nobody used the student's or the guardian's account for 190
+    days: the lifecycle sweep disabled both (lifecycle.toml disable_after_days = 183)."""
+    student = services.student_sign_in.sign_in(StudentCredentials("S-A", BORN))
+    clock.advance(days=190)
+    services.lifecycle.sweep()
+    assert state_of(student) == state_of(desk.guardian) == AccountState.DISABLED
+    return student
+
+
+def test_the_disabled_student_is_re_enabled_at_the_desk_and_signs_in(
+    services: Services, desk: Desk, disabled_student: Account
+) -> None:
+    services.staff.re_enable_account(disabled_student.id, "schooladmin1", REASON)
+
+    signed_in = services.student_sign_in.sign_in(StudentCredentials("s-a", BORN))
+    assert signed_in.id == disabled_student.id
+    assert_one_event(
+        "lifecycle:account:re_enabled", desk.staff["schooladmin1"], disabled_student, REASON
+    )
+
+
+def test_a_re_enabled_account_starts_a_new_idle_period(
+    services: Services, desk: Desk, disabled_student: Account
+) -> None:
+    services.staff.re_enable_account(desk.guardian.id, "districtadmin1", REASON)
+
+    report = services.lifecycle.sweep()
+
+    assert report.disabled == 0
+    assert state_of(desk.guardian) == AccountState.ACTIVE
+    assert_one_event(
+        "lifecycle:account:re_enabled", desk.staff["districtadmin1"], desk.guardian, REASON
+    )
+
+
+@pytest.mark.parametrize("staff", NOT_ADMINS)
+def test_re_enable_by_a_wrong_role_or_school_is_refused_and_changes_nothing(
+    services: Services, disabled_student: Account, staff: str
+) -> None:
+    with pytest.raises(errors.DeskActionNotAllowedError):
+        services.staff.re_enable_account(disabled_student.id, staff, REASON)
+
+    assert state_of(disabled_student) == AccountState.DISABLED
+    assert events("lifecycle:account:re_enabled") == []
+
+
+@pytest.mark.parametrize("reason", ["", "  \n ", "x" * 501])
+def test_re_enable_without_a_reason_is_refused_and_changes_nothing(
+    services: Services, disabled_student: Account, reason: str
+) -> None:
+    with pytest.raises(errors.DeskReasonRequiredError):
+        services.staff.re_enable_account(disabled_student.id, "schooladmin1", reason)
+
+    assert state_of(disabled_student) == AccountState.DISABLED
+    assert events("lifecycle:account:re_enabled") == []
+
+
+def test_re_enable_of_an_active_account_is_refused(services: Services, desk: Desk) -> None:
+    with pytest.raises(errors.AccountNotDisabledError):
+        services.staff.re_enable_account(desk.guardian.id, "schooladmin1", REASON)
+
+    assert events("lifecycle:account:re_enabled") == []
+
+
+@pytest.mark.parametrize("identifier", ["ParentUser1", " parentuser1 "])
+def test_find_account_by_username_without_case(
+    services: Services, desk: Desk, identifier: str
+) -> None:
+    assert services.staff.find_account(identifier).id == desk.guardian.id
+
+
+def test_find_account_by_student_id(services: Services, disabled_student: Account) -> None:
+    assert services.staff.find_account(" s-a").id == disabled_student.id
+
+
+@pytest.mark.parametrize("identifier", ["nobody99x", "S-404", "", "   "])
+def test_find_account_of_nobody_is_not_found(
+    services: Services, desk: Desk, identifier: str
+) -> None:
+    with pytest.raises(errors.DeskAccountNotFoundError):
+        services.staff.find_account(identifier)

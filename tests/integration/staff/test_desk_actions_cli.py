@@ -8,9 +8,17 @@ import pytest
 from click.testing import Result
 from flask import Flask
 
+from idp.accounts.models import AccountState
 from idp.cli import main
+from idp.extensions import db
 from idp.services import Services
-from tests.integration.staff.test_desk_actions import REASON, Desk, build_desk, events
+from tests.integration.staff.test_desk_actions import (
+    REASON,
+    Desk,
+    build_desk,
+    events,
+    state_of,
+)
 
 
 @pytest.fixture
@@ -39,3 +47,38 @@ def test_revoke_key_refused_exits_1(app: Flask, desk: Desk) -> None:
     assert result.exit_code == 1
     assert "idp: desk_action_not_allowed:" in result.output
     assert events("registration:key:revoked") == []
+
+
+@pytest.fixture
+def disabled(desk: Desk) -> Desk:
+    """parentuser1 disabled (as the lifecycle sweep does)."""
+    desk.guardian.state = AccountState.DISABLED
+    db.session.commit()
+    return desk
+
+
+def test_re_enable_prints_the_account(app: Flask, disabled: Desk) -> None:
+    result = _staff(
+        app, "re-enable", "--account", "ParentUser1", "--staff", "schooladmin1", "--reason", REASON
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "re-enabled ParentUser1\n"
+    assert state_of(disabled.guardian) == AccountState.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("account", "staff", "code"),
+    [
+        ("parentuser1", "secretary1", "desk_action_not_allowed"),
+        ("nobody99x", "schooladmin1", "desk_account_not_found"),
+    ],
+)
+def test_re_enable_refused_exits_1(
+    app: Flask, disabled: Desk, account: str, staff: str, code: str
+) -> None:
+    result = _staff(app, "re-enable", "--account", account, "--staff", staff, "--reason", REASON)
+
+    assert result.exit_code == 1
+    assert f"idp: {code}:" in result.output
+    assert state_of(disabled.guardian) == AccountState.DISABLED
