@@ -182,6 +182,7 @@ def build_services(
         audit=audit,
         access=access,
         accounts=accounts,
+        sign_in=credentials.sign_in,
         student_sign_in=credentials.student_sign_in,
     )
     second_factor = build_second_factor(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import NoReturn, Protocol
 
 from sqlalchemy.orm import Session
 
-from idp.accounts.models import Account, AccountState
+from idp.accounts.models import Account, AccountKind, AccountState
 from idp.accounts.rules import can_receive_tokens, username_key
 from idp.accounts.service import AccountService
 from idp.audit.service import AuditLog
@@ -24,6 +25,7 @@ from idp.credentials.errors import (
 )
 from idp.credentials.hashing import SecretHasher
 from idp.credentials.queries import SIGN_IN_LOOKUP
+from idp.credentials.students import StudentSignInService
 from idp.credentials.throttle import FailureThrottle
 from idp.policy import LockoutPolicy
 
@@ -98,6 +100,19 @@ class SignInService:
         self._audit.record("credentials:sign_in:succeeded", subject_id=account.id)
         return account
 
+    def locked_until(self, account: Account) -> datetime | None:
+        """Until when sign-in with the account's username is locked; None when it is not."""
+        return self._throttle.locked_until(account.username) if account.username else None
+
+    def clear_lock(self, account: Account) -> bool:
+        """End the sign-in lock of the account's username before it runs out, forgetting the
+        failures and the locks in a row; False, and nothing changes, when it is not locked."""
+        if self.locked_until(account) is None:
+            return False
+        assert account.username is not None  # noqa: S101 - only a username is locked
+        self._throttle.clear(account.username)
+        return True
+
     def _refuse_inactive(self, account: Account) -> None:
         """Only reached with the right password, so the state is not an enumeration leak."""
         state = account.state
@@ -127,3 +142,24 @@ class SignInService:
         self._audit.record("credentials:sign_in:failed", subject_id=subject_id)
         if self._throttle.record_failure(login_name):
             self._audit.record("credentials:sign_in:locked", subject_id=subject_id)
+
+
+class SignInLocks:
+    """Each account's sign-in lock where its sign-in counts the failures: a student's student
+    ID (StudentSignInService), anyone else's username (SignInService). The staff desk clears
+    it; the console's person page shows it."""
+
+    def __init__(self, sign_in: SignInService, students: StudentSignInService) -> None:
+        self._sign_in = sign_in
+        self._students = students
+
+    def locked_until(self, account: Account) -> datetime | None:
+        """Until when the account's sign-in is locked; None when it is not."""
+        return self._of(account).locked_until(account)
+
+    def clear(self, account: Account) -> bool:
+        """End the account's sign-in lock now; False, and nothing changes, if not locked."""
+        return self._of(account).clear_lock(account)
+
+    def _of(self, account: Account) -> SignInService | StudentSignInService:
+        return self._students if account.kind == AccountKind.STUDENT else self._sign_in

@@ -158,6 +158,20 @@ class StudentSignInService:
         ignored), for staff tools; None if there is none (yet)."""
         return self._find(normalize_student_id(student_id))[1]
 
+    def locked_until(self, account: Account) -> datetime | None:
+        """Until when the student's sign-in (by student ID) is locked; None when it is not."""
+        key = self._student_key(account)
+        return self._throttle.locked_until(key) if key is not None else None
+
+    def clear_lock(self, account: Account) -> bool:
+        """End the student's sign-in lock before it runs out, forgetting the failures and
+        the locks in a row; False, and nothing changes, when it is not locked."""
+        key = self._student_key(account)
+        if key is None or self._throttle.locked_until(key) is None:
+            return False
+        self._throttle.clear(key)
+        return True
+
     def status(self, student_id: str) -> StudentStatus:
         """The student's account, last activity and lockout now, for staff."""
         key = normalize_student_id(student_id)
@@ -176,6 +190,11 @@ class StudentSignInService:
             recent_failures=self._recent_failures(person, now - RECENT_FAILURES),
             is_school_open=self._access.enrolment(person, now.date()) is not None,
         )
+
+    def _student_key(self, account: Account) -> str | None:
+        """The student ID the account's student signs in with, as the throttle counts it."""
+        person = self._session.get(Person, account.person_id) if account.person_id else None
+        return normalize_student_id(person.sis_person_id) if person is not None else None
 
     def _find(self, key: str) -> tuple[Person | None, Account | None]:
         """The active student with this (normalised) ID and their live student account, in

@@ -58,6 +58,14 @@ class FailureThrottle:
         """Minutes left on the name's lock (at least 1), or None when it is not locked."""
         return self.standing(name).locked_minutes
 
+    def locked_until(self, name: str) -> datetime | None:
+        """When the name's lock ends, or None when it is not locked now."""
+        row = self._session.execute(LOOK_UP_THROTTLE, {"name_digest": self.digest(name)}).first()
+        if row is None or row.locked_until is None or row.locked_until <= self._clock.now():
+            return None
+        locked_until: datetime = row.locked_until
+        return locked_until
+
     def standing(self, name: str) -> Standing:
         """Whether the name is locked and whether it has anything counted (one SELECT)."""
         params = {"name_digest": self.digest(name)}

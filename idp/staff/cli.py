@@ -132,3 +132,13 @@ def staff_re_enable(identifier: str, staff_username: str, reason: str) -> None:
     (say how in --reason); a new idle period starts now."""
     _on_account(_desk().re_enable_account, identifier, staff_username, reason)
     click.echo(f"re-enabled {identifier.strip()}")
+
+
+@staff.command("clear-lock")
+@_ACCOUNT
+@_STAFF
+@_OPTIONAL_REASON
+def staff_clear_lock(identifier: str, staff_username: str, reason: str | None) -> None:
+    """End an account's sign-in lock (too many failed sign-ins) before it runs out."""
+    _on_account(_desk().clear_sign_in_lock, identifier, staff_username, reason)
+    click.echo(f"sign-in lock cleared: {identifier.strip()}")

@@ -154,3 +154,11 @@ class AccountNotDisabledError(DomainError):
     code = "account_not_disabled"
     message = lazy_gettext("This account is not turned off: there is nothing to re-enable.")
     status = 409
+
+
+class SignInNotLockedError(DomainError):
+    """The account's sign-in is not locked now: nothing to clear."""
+
+    code = "sign_in_not_locked"
+    message = lazy_gettext("Sign-in to this account is not locked: there is nothing to clear.")
+    status = 409

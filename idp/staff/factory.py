@@ -8,6 +8,7 @@ from idp.accounts.ending import AccessEnding
 from idp.accounts.service import AccountService
 from idp.audit.service import AuditLog
 from idp.clock import Clock
+from idp.credentials.service import SignInLocks, SignInService
 from idp.credentials.students import StudentSignInService
 from idp.lifecycle.service import LifecycleService
 from idp.policy.staff import StaffPolicy
@@ -26,6 +27,7 @@ def build_staff(
     audit: AuditLog,
     access: AccessEnding,
     accounts: AccountService,
+    sign_in: SignInService,
     student_sign_in: StudentSignInService,
 ) -> StaffService:
     """The school's desk: the use cases in which a staff member acts, each authorized once,
@@ -39,5 +41,6 @@ def build_staff(
         access=access,
         accounts=accounts,
         student_sign_in=student_sign_in,
+        sign_in_locks=SignInLocks(sign_in, student_sign_in),
     )
     return StaffService(session, policy, deps)

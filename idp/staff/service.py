@@ -26,6 +26,7 @@ from idp.accounts.rules import (
 )
 from idp.accounts.service import AccountService
 from idp.audit.service import AuditLog
+from idp.credentials.service import SignInLocks
 from idp.credentials.students import StudentSignInService
 from idp.errors import DomainError
 from idp.lifecycle import errors as lifecycle_errors
@@ -57,6 +58,7 @@ class StaffDeps:
     access: AccessEnding  # the one path that ends access (oidc.logout.LogoutService)
     accounts: AccountService
     student_sign_in: StudentSignInService
+    sign_in_locks: SignInLocks
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class StaffService:
         self._access = deps.access
         self._accounts = deps.accounts
         self._students = deps.student_sign_in
+        self._locks = deps.sign_in_locks
 
     def restrict_guardian(
         self, guardian_person_id: str, student_person_id: str, staff_username: str, reason: str
@@ -192,6 +195,17 @@ class StaffService:
         if not self._lifecycle.re_enable(account):
             raise errors.AccountNotDisabledError
         self._record("lifecycle:account:re_enabled", staff, account, cleaned)
+        return account
+
+    def clear_sign_in_lock(
+        self, account_id: int, staff_username: str, reason: str | None = None
+    ) -> Account:
+        """End the account's sign-in lock (too many failures) before it runs out."""
+        cleaned = _desk_reason(reason, is_required=False)
+        account, staff = self._target(account_id, staff_username, "clear_sign_in_lock")
+        if not self._locks.clear(account):
+            raise errors.SignInNotLockedError
+        self._record("credentials:sign_in_lock:cleared", staff, account, cleaned)
         return account
 
     def cancel_account(self, username: str, staff_username: str, reason: str) -> Account:

@@ -7,7 +7,7 @@ nothing. The command line is smoke-tested in test_desk_actions_cli.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask
@@ -16,6 +16,12 @@ from sqlalchemy import select
 from idp.accounts.models import Account, AccountState
 from idp.audit.models import AuditEvent
 from idp.clock import FrozenClock
+from idp.credentials.errors import (
+    InvalidCredentialsError,
+    InvalidStudentCredentialsError,
+    SignInLockedError,
+)
+from idp.credentials.service import SignInLocks
 from idp.credentials.students import StudentCredentials
 from idp.errors import DomainError
 from idp.extensions import db
@@ -23,7 +29,15 @@ from idp.registration.models import ActivationKey
 from idp.roster.models import Person
 from idp.services import Services
 from idp.staff import errors
-from tests.builders import enroll, make_account, make_person, make_school, make_staff, relate
+from tests.builders import (
+    DEFAULT_PASSWORD,
+    enroll,
+    make_account,
+    make_person,
+    make_school,
+    make_staff,
+    relate,
+)
 
 REASON = "Photo ID checked at the front desk"
 BORN = date(2014, 5, 17)
@@ -244,3 +258,78 @@ def test_find_account_of_nobody_is_not_found(
 ) -> None:
     with pytest.raises(errors.DeskAccountNotFoundError):
         services.staff.find_account(identifier)
+
+
+# 3. Clear a sign-in lock.
+
+
+@pytest.fixture
+def locked_guardian(services: Services, desk: Desk) -> Account:
+    """parentuser1 after 5 wrong passwords (credentials.toml [lockout])."""
+    for _ in range(services.policies.credentials.lockout.lock_after_failures):
+        with pytest.raises(InvalidCredentialsError):
+            services.sign_in.sign_in("parentuser1", "not the password")
+    return desk.guardian
+
+
+@pytest.fixture
+def locked_student(services: Services, desk: Desk) -> Account:
+    """S-A's account after 3 wrong birth dates (accounts.toml [students.lockout])."""
+    student = services.student_sign_in.sign_in(StudentCredentials("S-A", BORN))
+    for _ in range(services.policies.accounts.students.lockout.lock_after_failures):
+        with pytest.raises(InvalidStudentCredentialsError):
+            services.student_sign_in.sign_in(StudentCredentials("S-A", date(2014, 5, 18)))
+    return student
+
+
+@pytest.mark.parametrize("staff", ["secretary1", "districtadmin1"])
+def test_clear_lock_lets_the_guardian_sign_in_again(
+    services: Services, desk: Desk, locked_guardian: Account, staff: str
+) -> None:
+    services.staff.clear_sign_in_lock(locked_guardian.id, staff, REASON)
+
+    assert services.sign_in.sign_in("ParentUser1", DEFAULT_PASSWORD).id == locked_guardian.id
+    assert_one_event("credentials:sign_in_lock:cleared", desk.staff[staff], locked_guardian, REASON)
+
+
+def test_clear_lock_lets_the_student_sign_in_again(
+    services: Services, desk: Desk, locked_student: Account
+) -> None:
+    services.staff.clear_sign_in_lock(locked_student.id, "secretary1")
+
+    signed_in = services.student_sign_in.sign_in(StudentCredentials("S-A", BORN))
+    assert signed_in.id == locked_student.id
+    assert_one_event("credentials:sign_in_lock:cleared", desk.staff["secretary1"], signed_in, None)
+
+
+@pytest.mark.parametrize("staff", OUTSIDERS)
+def test_clear_lock_by_another_school_is_refused_and_changes_nothing(
+    services: Services, locked_guardian: Account, staff: str
+) -> None:
+    with pytest.raises(errors.DeskActionNotAllowedError):
+        services.staff.clear_sign_in_lock(locked_guardian.id, staff, REASON)
+
+    with pytest.raises(SignInLockedError):
+        services.sign_in.sign_in("parentuser1", DEFAULT_PASSWORD)
+    assert events("credentials:sign_in_lock:cleared") == []
+
+
+def test_clear_lock_of_an_account_not_locked_is_refused(services: Services, desk: Desk) -> None:
+    with pytest.raises(errors.SignInNotLockedError):
+        services.staff.clear_sign_in_lock(desk.guardian.id, "secretary1", REASON)
+
+    assert events("credentials:sign_in_lock:cleared") == []
+
+
+def test_lock_status_says_until_when_for_the_person_page(
+    app: Flask, clock: FrozenClock, locked_guardian: Account, locked_student: Account
+) -> None:
+    built = app.extensions["idp.services"]
+    locks = SignInLocks(built.sign_in, built.student_sign_in)
+    lockouts = (built.policies.credentials.lockout, built.policies.accounts.students.lockout)
+
+    guardian_until = locks.locked_until(locked_guardian)
+    student_until = locks.locked_until(locked_student)
+
+    assert guardian_until == clock.now() + timedelta(minutes=lockouts[0].first_lock_minutes)
+    assert student_until == clock.now() + timedelta(minutes=lockouts[1].first_lock_minutes)

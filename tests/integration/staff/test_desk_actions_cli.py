@@ -10,6 +10,7 @@ from flask import Flask
 
 from idp.accounts.models import AccountState
 from idp.cli import main
+from idp.credentials.errors import InvalidCredentialsError
 from idp.extensions import db
 from idp.services import Services
 from tests.integration.staff.test_desk_actions import (
@@ -82,3 +83,21 @@ def test_re_enable_refused_exits_1(
     assert result.exit_code == 1
     assert f"idp: {code}:" in result.output
     assert state_of(disabled.guardian) == AccountState.DISABLED
+
+
+def test_clear_lock_prints_the_account(app: Flask, services: Services, desk: Desk) -> None:
+    for _ in range(services.policies.credentials.lockout.lock_after_failures):
+        with pytest.raises(InvalidCredentialsError):
+            services.sign_in.sign_in("parentuser1", "not the password")
+
+    result = _staff(app, "clear-lock", "--account", "parentuser1", "--staff", "secretary1")
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "sign-in lock cleared: parentuser1\n"
+
+
+def test_clear_lock_refused_exits_1(app: Flask, desk: Desk) -> None:
+    result = _staff(app, "clear-lock", "--account", "parentuser1", "--staff", "secretary1")
+
+    assert result.exit_code == 1
+    assert "idp: sign_in_not_locked:" in result.output
