@@ -184,6 +184,7 @@ def build_services(
         accounts=accounts,
         sign_in=credentials.sign_in,
         student_sign_in=credentials.student_sign_in,
+        outbox=outbox,
     )
     second_factor = build_second_factor(
         session=session,

@@ -49,6 +49,25 @@ class VerifyLink:
 VerifyRoute = Callable[[Account], VerifyLink | None]
 
 
+def is_waiting_for_email(account: Account) -> bool:
+    """A registration still waiting for its confirmation link: the only one it is sent to."""
+    return account.state == AccountState.PENDING_EMAIL and account.email is not None
+
+
+def is_ready_to_use(account: Account) -> bool:
+    """An account "your account is ready" may be sent to: active, with an email."""
+    return account.state == AccountState.ACTIVE and account.email is not None
+
+
+def has_username_to_remind(account: Account) -> bool:
+    """A live account with a username and an email to send it to (a student has neither)."""
+    return (
+        account.state not in RELEASED_STATES
+        and account.username is not None
+        and account.email is not None
+    )
+
+
 def send_verify_email(outbox: Outbox, account: Account) -> None:
     """Queue the "confirm your email" message (the link is made at sending time)."""
     assert account.email is not None  # noqa: S101 - guardians always register with an email
@@ -124,7 +143,7 @@ class RegistrationMessages:
     def prepare_verify_email(self, message: OutboxMessage) -> Mapping[str, Any] | None:
         """A fresh signed link, while the registration still waits for it."""
         account = self._account(message)
-        if account is None or account.state != AccountState.PENDING_EMAIL:
+        if account is None or not is_waiting_for_email(account):
             return None
         link = self._verify_link(account)
         token = self._links.make(account.id, link.purpose)
@@ -140,7 +159,7 @@ class RegistrationMessages:
     def prepare_account_ready(self, message: OutboxMessage) -> Mapping[str, Any] | None:
         """Tell the guardian the account can be used (only if it still can)."""
         account = self._account(message)
-        if account is None or account.state != AccountState.ACTIVE:
+        if account is None or not is_ready_to_use(account):
             return None
         return {**greeting(self._session, account), "sign_in_url": f"{self._base_url}/sign-in"}
 

@@ -142,3 +142,30 @@ def staff_clear_lock(identifier: str, staff_username: str, reason: str | None) -
     """End an account's sign-in lock (too many failed sign-ins) before it runs out."""
     _on_account(_desk().clear_sign_in_lock, identifier, staff_username, reason)
     click.echo(f"sign-in lock cleared: {identifier.strip()}")
+
+
+@staff.command("resend-verification")
+@_ACCOUNT
+@_STAFF
+def staff_resend_verification(identifier: str, staff_username: str) -> None:
+    """Send the email confirmation link again to a registration still waiting for it."""
+    _on_account(_desk().resend_verification, identifier, staff_username)
+    click.echo(f"confirmation email queued: {identifier.strip()}")
+
+
+@staff.command("resend-account-ready")
+@_ACCOUNT
+@_STAFF
+def staff_resend_account_ready(identifier: str, staff_username: str) -> None:
+    """Send the "your account is ready" email again to an active account."""
+    _on_account(_desk().resend_account_ready, identifier, staff_username)
+    click.echo(f"account-ready email queued: {identifier.strip()}")
+
+
+@staff.command("send-username-reminder")
+@_ACCOUNT
+@_STAFF
+def staff_send_username_reminder(identifier: str, staff_username: str) -> None:
+    """Email the account's username to its address, as "Forgot username" does."""
+    _on_account(_desk().send_username_reminder, identifier, staff_username)
+    click.echo(f"username reminder queued: {identifier.strip()}")

@@ -162,3 +162,34 @@ class SignInNotLockedError(DomainError):
     code = "sign_in_not_locked"
     message = lazy_gettext("Sign-in to this account is not locked: there is nothing to clear.")
     status = 409
+
+
+class NotWaitingForEmailError(DomainError):
+    """Only a registration still waiting for its confirmation link gets it again."""
+
+    code = "desk_not_waiting_for_email"
+    message = lazy_gettext(
+        "This account is not waiting for an email confirmation: there is no link to send again."
+    )
+    status = 409
+
+
+class AccountNotReadyError(DomainError):
+    """The "your account is ready" email goes only to an active account with an email."""
+
+    code = "desk_account_not_ready"
+    message = lazy_gettext(
+        'The "your account is ready" email goes only to an active account with an email address.'
+    )
+    status = 409
+
+
+class NoUsernameToRemindError(DomainError):
+    """A username reminder needs a username and an email address (students have neither)."""
+
+    code = "desk_no_username_to_remind"
+    message = lazy_gettext(
+        "This account has no username or no email address to send a reminder to. Students sign"
+        " in with their student ID."
+    )
+    status = 409

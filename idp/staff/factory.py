@@ -11,6 +11,7 @@ from idp.clock import Clock
 from idp.credentials.service import SignInLocks, SignInService
 from idp.credentials.students import StudentSignInService
 from idp.lifecycle.service import LifecycleService
+from idp.notifications.outbox import Outbox
 from idp.policy.staff import StaffPolicy
 from idp.registration.keys import ActivationKeyService
 from idp.roster.restrictions import GuardianRestrictions
@@ -29,6 +30,7 @@ def build_staff(
     accounts: AccountService,
     sign_in: SignInService,
     student_sign_in: StudentSignInService,
+    outbox: Outbox,
 ) -> StaffService:
     """The school's desk: the use cases in which a staff member acts, each authorized once,
     composed from the capabilities that own the rules; `policy` (staff.toml) says which role
@@ -42,5 +44,6 @@ def build_staff(
         accounts=accounts,
         student_sign_in=student_sign_in,
         sign_in_locks=SignInLocks(sign_in, student_sign_in),
+        outbox=outbox,
     )
     return StaffService(session, policy, deps)

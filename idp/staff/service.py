@@ -31,7 +31,9 @@ from idp.credentials.students import StudentSignInService
 from idp.errors import DomainError
 from idp.lifecycle import errors as lifecycle_errors
 from idp.lifecycle.service import LifecycleService
+from idp.notifications.outbox import Outbox
 from idp.policy.staff import DISTRICT_ADMIN, STAFF_ROLES, StaffPolicy
+from idp.registration import messages
 from idp.registration.errors import PersonNotFoundError, StaffNotAllowedError
 from idp.registration.keys import ActivationKeyService, IssuedKey
 from idp.roster import errors as roster_errors
@@ -59,6 +61,7 @@ class StaffDeps:
     accounts: AccountService
     student_sign_in: StudentSignInService
     sign_in_locks: SignInLocks
+    outbox: Outbox
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class StaffService:
         self._accounts = deps.accounts
         self._students = deps.student_sign_in
         self._locks = deps.sign_in_locks
+        self._outbox = deps.outbox
 
     def restrict_guardian(
         self, guardian_person_id: str, student_person_id: str, staff_username: str, reason: str
@@ -168,12 +172,8 @@ class StaffService:
             raise errors.NoActivationKeyError
         self._keys.revoke(keys)
         key_ids = [key.id for key in keys]
-        self._audit.record(
-            "registration:key:revoked",
-            actor_id=staff.id,
-            person_id=person.id,
-            key_ids=key_ids,
-            reason=cleaned,
+        self._record(
+            "registration:key:revoked", staff, None, cleaned, person_id=person.id, key_ids=key_ids
         )
         return key_ids
 
@@ -206,6 +206,35 @@ class StaffService:
         if not self._locks.clear(account):
             raise errors.SignInNotLockedError
         self._record("credentials:sign_in_lock:cleared", staff, account, cleaned)
+        return account
+
+    def resend_verification(self, account_id: int, staff_username: str) -> Account:
+        """Send the email confirmation link again to a registration still waiting for it."""
+        account, staff = self._target(account_id, staff_username, "resend_verification")
+        if not messages.is_waiting_for_email(account):
+            raise errors.NotWaitingForEmailError
+        messages.send_verify_email(self._outbox, account)
+        self._record("registration:email:resent", staff, account, None)
+        return account
+
+    def resend_account_ready(self, account_id: int, staff_username: str) -> Account:
+        """Send the "your account is ready" email again to an active account."""
+        account, staff = self._target(account_id, staff_username, "resend_account_ready")
+        if not messages.is_ready_to_use(account):
+            raise errors.AccountNotReadyError
+        messages.send_account_ready(self._outbox, account)
+        self._record("registration:account_ready:resent", staff, account, None)
+        return account
+
+    def send_username_reminder(self, account_id: int, staff_username: str) -> Account:
+        """Email the account's username to its address, as "Forgot username" does (at most
+        one reminder per address in REMINDER_INTERVAL_MINUTES is really sent)."""
+        account, staff = self._target(account_id, staff_username, "send_username_reminder")
+        if not messages.has_username_to_remind(account):
+            raise errors.NoUsernameToRemindError
+        assert account.email is not None  # noqa: S101 - has_username_to_remind checked it
+        messages.send_username_reminder(self._outbox, account.email, account.locale)
+        self._record("registration:username_reminder:requested", staff, account, None)
         return account
 
     def cancel_account(self, username: str, staff_username: str, reason: str) -> Account:
@@ -375,10 +404,13 @@ class StaffService:
         return account, self._authorized(staff_username, action, students, _NOT_ALLOWED)
 
     def _record(
-        self, event: str, staff: Account, account: Account, reason: str | None, **data: Any
+        self, event: str, staff: Account, account: Account | None, reason: str | None, **data: Any
     ) -> None:
-        """The one audit event of a desk action: who, on which account, why."""
-        self._audit.record(event, actor_id=staff.id, subject_id=account.id, reason=reason, **data)
+        """The one audit event of a desk action: who, on which account, why (if said)."""
+        if reason is not None:
+            data["reason"] = reason
+        subject_id = account.id if account is not None else None
+        self._audit.record(event, actor_id=staff.id, subject_id=subject_id, **data)
 
     def _authorized(
         self, username: str, action: str, student_ids: Iterable[int], refusal: type[DomainError]

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from idp.accounts.models import Account, AccountState
 from idp.audit.models import AuditEvent
@@ -25,6 +25,7 @@ from idp.credentials.service import SignInLocks
 from idp.credentials.students import StudentCredentials
 from idp.errors import DomainError
 from idp.extensions import db
+from idp.notifications.models import OutboxMessage
 from idp.registration.models import ActivationKey
 from idp.roster.models import Person
 from idp.services import Services
@@ -333,3 +334,91 @@ def test_lock_status_says_until_when_for_the_person_page(
 
     assert guardian_until == clock.now() + timedelta(minutes=lockouts[0].first_lock_minutes)
     assert student_until == clock.now() + timedelta(minutes=lockouts[1].first_lock_minutes)
+
+
+# 4. Send an email again: the confirmation link, "your account is ready", the username.
+
+EMAILS = [
+    ("resend_verification", "verify_email", "registration:email:resent"),
+    ("resend_account_ready", "account_ready", "registration:account_ready:resent"),
+    ("send_username_reminder", "username_reminder", "registration:username_reminder:requested"),
+]
+
+
+@pytest.fixture
+def pending(services: Services, desk: Desk) -> Account:
+    """G-2 registered with the key as pendingparent2 and has not confirmed the email yet."""
+    account = make_account(
+        services, "pendingparent2", "pending2@example.org", state=AccountState.PENDING_EMAIL
+    )
+    account.person_id = desk.key_holder.id
+    db.session.commit()
+    return account
+
+
+def _target(desk: Desk, pending: Account, action: str) -> Account:
+    """The account each email is sent to again: the registration waiting for its link, or the
+    active guardian."""
+    return pending if action == "resend_verification" else desk.guardian
+
+
+def _queued(template: str) -> list[OutboxMessage]:
+    query = select(OutboxMessage).where(OutboxMessage.template == template)
+    return list(db.session.execute(query).scalars())
+
+
+@pytest.mark.parametrize(("action", "template", "event"), EMAILS)
+def test_the_desk_queues_the_email_again(
+    services: Services, desk: Desk, pending: Account, action: str, template: str, event: str
+) -> None:
+    target = _target(desk, pending, action)
+
+    getattr(services.staff, action)(target.id, "secretary1")
+
+    assert [message.recipient for message in _queued(template)] == [target.email]
+    assert_one_event(event, desk.staff["secretary1"], target, None)
+
+
+@pytest.mark.parametrize("staff", OUTSIDERS)
+@pytest.mark.parametrize(("action", "template", "event"), EMAILS)
+def test_an_email_asked_by_another_school_is_refused_and_not_queued(
+    services: Services,
+    desk: Desk,
+    pending: Account,
+    action: str,
+    template: str,
+    event: str,
+    staff: str,
+) -> None:
+    with pytest.raises(errors.DeskActionNotAllowedError):
+        getattr(services.staff, action)(_target(desk, pending, action).id, staff)
+
+    assert _queued(template) == []
+    assert events(event) == []
+
+
+@pytest.mark.parametrize(
+    ("action", "refusal"),
+    [
+        ("resend_verification", errors.NotWaitingForEmailError),
+        ("resend_account_ready", errors.AccountNotReadyError),
+    ],
+)
+def test_an_email_that_does_not_fit_the_state_is_refused(
+    services: Services, desk: Desk, pending: Account, action: str, refusal: type[DomainError]
+) -> None:
+    other = desk.guardian if action == "resend_verification" else pending
+
+    with pytest.raises(refusal):
+        getattr(services.staff, action)(other.id, "secretary1")
+
+    assert db.session.execute(select(func.count(OutboxMessage.id))).scalar_one() == 0
+
+
+def test_a_student_gets_no_username_reminder(services: Services, desk: Desk) -> None:
+    student = services.student_sign_in.sign_in(StudentCredentials("S-A", BORN))
+
+    with pytest.raises(errors.NoUsernameToRemindError):
+        services.staff.send_username_reminder(student.id, "secretary1")
+
+    assert _queued("username_reminder") == []

@@ -13,6 +13,7 @@ from idp.cli import main
 from idp.credentials.errors import InvalidCredentialsError
 from idp.extensions import db
 from idp.services import Services
+from tests.builders import make_account
 from tests.integration.staff.test_desk_actions import (
     REASON,
     Desk,
@@ -101,3 +102,42 @@ def test_clear_lock_refused_exits_1(app: Flask, desk: Desk) -> None:
 
     assert result.exit_code == 1
     assert "idp: sign_in_not_locked:" in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "printed"),
+    [
+        ("resend-account-ready", "account-ready email queued: parentuser1"),
+        ("send-username-reminder", "username reminder queued: parentuser1"),
+    ],
+)
+def test_an_email_sent_again_prints_what_was_queued(
+    app: Flask, desk: Desk, command: str, printed: str
+) -> None:
+    result = _staff(app, command, "--account", "parentuser1", "--staff", "secretary1")
+
+    assert result.exit_code == 0, result.output
+    assert result.output == f"{printed}\n"
+
+
+def test_resend_verification_prints_what_was_queued(
+    app: Flask, services: Services, desk: Desk
+) -> None:
+    make_account(services, "pendingparent2", "p2@example.org", state=AccountState.PENDING_EMAIL)
+
+    result = _staff(
+        app, "resend-verification", "--account", "pendingparent2", "--staff", "districtadmin1"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "confirmation email queued: pendingparent2\n"
+
+
+@pytest.mark.parametrize(
+    "command", ["resend-verification", "resend-account-ready", "send-username-reminder"]
+)
+def test_an_email_asked_by_another_school_exits_1(app: Flask, desk: Desk, command: str) -> None:
+    result = _staff(app, command, "--account", "parentuser1", "--staff", "otheradmin1")
+
+    assert result.exit_code == 1
+    assert "idp: desk_action_not_allowed:" in result.output
