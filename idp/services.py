@@ -185,6 +185,7 @@ def build_services(
         sign_in=credentials.sign_in,
         student_sign_in=credentials.student_sign_in,
         outbox=outbox,
+        questions=credentials.questions,
     )
     second_factor = build_second_factor(
         session=session,

@@ -128,6 +128,21 @@ class SecurityQuestionService:
         self._audit.record("credentials:security_questions:set", subject_id=account.id)
         set_committed_value(account, "has_security_answers", True)
 
+    def reset_answers(self, account: Account) -> bool:
+        """Remove a guardian's answers, so that `is_required` asks for new questions before
+        the next sign-in goes on to an app (staff reset them at the desk). False, and nothing
+        changes, for an account that is asked none (not a guardian's) or has none yet. The
+        caller records who and why."""
+        if account.kind != AccountKind.GUARDIAN:
+            return False
+        removed = self._session.execute(
+            delete(SecurityAnswer)
+            .where(SecurityAnswer.account_id == account.id)
+            .returning(SecurityAnswer.id)
+        ).all()
+        set_committed_value(account, "has_security_answers", False)
+        return bool(removed)
+
     def questions_to_ask(self, account: Account) -> list[tuple[str, LazyString]]:
         """The account's questions and their texts, in a random order (recovery). A question
         district IT has since taken out of the policy is still asked: it was chosen."""

@@ -169,3 +169,14 @@ def staff_send_username_reminder(identifier: str, staff_username: str) -> None:
     """Email the account's username to its address, as "Forgot username" does."""
     _on_account(_desk().send_username_reminder, identifier, staff_username)
     click.echo(f"username reminder queued: {identifier.strip()}")
+
+
+@staff.command("reset-questions")
+@_ACCOUNT
+@_STAFF
+@_REASON
+def staff_reset_questions(identifier: str, staff_username: str, reason: str) -> None:
+    """Remove a guardian's security answers after checking their identity (say how in
+    --reason): new questions are asked before their next sign-in goes on to an app."""
+    _on_account(_desk().reset_security_questions, identifier, staff_username, reason)
+    click.echo(f"security questions reset: {identifier.strip()}")

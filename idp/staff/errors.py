@@ -193,3 +193,14 @@ class NoUsernameToRemindError(DomainError):
         " in with their student ID."
     )
     status = 409
+
+
+class NoSecurityQuestionsError(DomainError):
+    """Only a guardian who chose security questions has any to reset."""
+
+    code = "desk_no_security_questions"
+    message = lazy_gettext(
+        "This account has no security questions to reset: only guardians choose them, and this"
+        " one has not chosen any yet."
+    )
+    status = 409

@@ -8,6 +8,7 @@ from idp.accounts.ending import AccessEnding
 from idp.accounts.service import AccountService
 from idp.audit.service import AuditLog
 from idp.clock import Clock
+from idp.credentials.questions import SecurityQuestionService
 from idp.credentials.service import SignInLocks, SignInService
 from idp.credentials.students import StudentSignInService
 from idp.lifecycle.service import LifecycleService
@@ -31,6 +32,7 @@ def build_staff(
     sign_in: SignInService,
     student_sign_in: StudentSignInService,
     outbox: Outbox,
+    questions: SecurityQuestionService,
 ) -> StaffService:
     """The school's desk: the use cases in which a staff member acts, each authorized once,
     composed from the capabilities that own the rules; `policy` (staff.toml) says which role
@@ -45,5 +47,6 @@ def build_staff(
         student_sign_in=student_sign_in,
         sign_in_locks=SignInLocks(sign_in, student_sign_in),
         outbox=outbox,
+        questions=questions,
     )
     return StaffService(session, policy, deps)

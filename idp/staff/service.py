@@ -26,6 +26,7 @@ from idp.accounts.rules import (
 )
 from idp.accounts.service import AccountService
 from idp.audit.service import AuditLog
+from idp.credentials.questions import SecurityQuestionService
 from idp.credentials.service import SignInLocks
 from idp.credentials.students import StudentSignInService
 from idp.errors import DomainError
@@ -62,6 +63,7 @@ class StaffDeps:
     student_sign_in: StudentSignInService
     sign_in_locks: SignInLocks
     outbox: Outbox
+    questions: SecurityQuestionService
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class StaffService:
         self._students = deps.student_sign_in
         self._locks = deps.sign_in_locks
         self._outbox = deps.outbox
+        self._questions = deps.questions
 
     def restrict_guardian(
         self, guardian_person_id: str, student_person_id: str, staff_username: str, reason: str
@@ -235,6 +238,18 @@ class StaffService:
         assert account.email is not None  # noqa: S101 - has_username_to_remind checked it
         messages.send_username_reminder(self._outbox, account.email, account.locale)
         self._record("registration:username_reminder:requested", staff, account, None)
+        return account
+
+    def reset_security_questions(
+        self, account_id: int, staff_username: str, reason: str
+    ) -> Account:
+        """Remove a guardian's security answers after an identity check (`reason`): new
+        questions are asked before their next sign-in goes on to an app."""
+        cleaned = _desk_reason(reason, is_required=True)
+        account, staff = self._target(account_id, staff_username, "reset_security_questions")
+        if not self._questions.reset_answers(account):
+            raise errors.NoSecurityQuestionsError
+        self._record("credentials:security_questions:reset", staff, account, cleaned)
         return account
 
     def cancel_account(self, username: str, staff_username: str, reason: str) -> Account:

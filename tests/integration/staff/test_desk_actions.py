@@ -422,3 +422,49 @@ def test_a_student_gets_no_username_reminder(services: Services, desk: Desk) -> 
         services.staff.send_username_reminder(student.id, "secretary1")
 
     assert _queued("username_reminder") == []
+
+
+# 5. Reset a guardian's security questions.
+
+
+def test_reset_questions_asks_the_guardian_again_at_the_next_sign_in(
+    services: Services, desk: Desk
+) -> None:
+    services.staff.reset_security_questions(desk.guardian.id, "schooladmin1", REASON)
+
+    signed_in = services.sign_in.sign_in("parentuser1", DEFAULT_PASSWORD)
+    assert services.questions.is_required(signed_in)
+    assert_one_event(
+        "credentials:security_questions:reset", desk.staff["schooladmin1"], desk.guardian, REASON
+    )
+
+
+@pytest.mark.parametrize("staff", NOT_ADMINS)
+def test_reset_questions_by_a_wrong_role_or_school_is_refused_and_changes_nothing(
+    services: Services, desk: Desk, staff: str
+) -> None:
+    with pytest.raises(errors.DeskActionNotAllowedError):
+        services.staff.reset_security_questions(desk.guardian.id, staff, REASON)
+
+    assert len(services.questions.chosen_keys(desk.guardian)) == 3
+    assert events("credentials:security_questions:reset") == []
+
+
+@pytest.mark.parametrize("reason", ["", " \t "])
+def test_reset_questions_without_a_reason_is_refused_and_changes_nothing(
+    services: Services, desk: Desk, reason: str
+) -> None:
+    with pytest.raises(errors.DeskReasonRequiredError):
+        services.staff.reset_security_questions(desk.guardian.id, "schooladmin1", reason)
+
+    assert len(services.questions.chosen_keys(desk.guardian)) == 3
+    assert events("credentials:security_questions:reset") == []
+
+
+def test_reset_questions_of_a_staff_account_is_refused(services: Services, desk: Desk) -> None:
+    with pytest.raises(errors.NoSecurityQuestionsError):
+        services.staff.reset_security_questions(
+            desk.staff["secretary1"].id, "districtadmin1", REASON
+        )
+
+    assert events("credentials:security_questions:reset") == []

@@ -141,3 +141,36 @@ def test_an_email_asked_by_another_school_exits_1(app: Flask, desk: Desk, comman
 
     assert result.exit_code == 1
     assert "idp: desk_action_not_allowed:" in result.output
+
+
+def test_reset_questions_prints_the_account(app: Flask, desk: Desk) -> None:
+    result = _staff(
+        app,
+        "reset-questions",
+        "--account",
+        "parentuser1",
+        "--staff",
+        "schooladmin1",
+        "--reason",
+        REASON,
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "security questions reset: parentuser1\n"
+
+
+def test_reset_questions_without_a_reason_exits_1(app: Flask, desk: Desk) -> None:
+    result = _staff(
+        app,
+        "reset-questions",
+        "--account",
+        "parentuser1",
+        "--staff",
+        "schooladmin1",
+        "--reason",
+        "",
+    )
+
+    assert result.exit_code == 1
+    assert "idp: desk_reason_required:" in result.output
+    assert events("credentials:security_questions:reset") == []
