@@ -172,6 +172,16 @@ class StudentSignInService:
         self._throttle.clear(key)
         return True
 
+    def set_account_password(self, account: Account, password: str) -> None:
+        """Set the district password of a student's account (the staff desk, which checks
+        students.login and records who). Raise if the password breaks the rules of
+        credentials.toml [passwords]; never stored or logged in clear."""
+        person = self._session.get(Person, account.person_id) if account.person_id else None
+        if account.kind != AccountKind.STUDENT or person is None:
+            raise ValueError("not a student's account")  # the desk refuses it before
+        rules.check_password(password, self._setup.passwords, person.sis_person_id)
+        account.password_hash = self._setup.hasher.hash(password)
+
     def status(self, student_id: str) -> StudentStatus:
         """The student's account, last activity and lockout now, for staff."""
         key = normalize_student_id(student_id)

@@ -180,3 +180,14 @@ def staff_reset_questions(identifier: str, staff_username: str, reason: str) -> 
     --reason): new questions are asked before their next sign-in goes on to an app."""
     _on_account(_desk().reset_security_questions, identifier, staff_username, reason)
     click.echo(f"security questions reset: {identifier.strip()}")
+
+
+@staff.command("set-student-password")
+@_ACCOUNT
+@_STAFF
+def staff_set_student_password(identifier: str, staff_username: str) -> None:
+    """Set a student's district password (accounts.toml students.login = "district_password"),
+    asked twice and never an option (shell history keeps options); the student's sessions end."""
+    password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    _on_account(_desk().set_student_password, identifier, staff_username, password)
+    click.echo(f"password set for student {identifier.strip()}")

@@ -204,3 +204,22 @@ class NoSecurityQuestionsError(DomainError):
         " one has not chosen any yet."
     )
     status = 409
+
+
+class DistrictPasswordNotUsedError(DomainError):
+    """Students sign in with their birth date here (accounts.toml students.login)."""
+
+    code = "desk_district_password_not_used"
+    message = lazy_gettext(
+        "Students here sign in with their student ID and date of birth, not a district"
+        " password: there is no password to set."
+    )
+    status = 409
+
+
+class NotAStudentAccountError(DomainError):
+    """Only a student's account has a district password."""
+
+    code = "desk_not_a_student_account"
+    message = lazy_gettext("Only a student's account has a district password.")
+    status = 409

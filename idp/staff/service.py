@@ -33,6 +33,7 @@ from idp.errors import DomainError
 from idp.lifecycle import errors as lifecycle_errors
 from idp.lifecycle.service import LifecycleService
 from idp.notifications.outbox import Outbox
+from idp.policy import DISTRICT_PASSWORD
 from idp.policy.staff import DISTRICT_ADMIN, STAFF_ROLES, StaffPolicy
 from idp.registration import messages
 from idp.registration.errors import PersonNotFoundError, StaffNotAllowedError
@@ -250,6 +251,21 @@ class StaffService:
         if not self._questions.reset_answers(account):
             raise errors.NoSecurityQuestionsError
         self._record("credentials:security_questions:reset", staff, account, cleaned)
+        return account
+
+    def set_student_password(
+        self, account_id: int, staff_username: str, new_password: str
+    ) -> Account:
+        """Set a student's district password (accounts.toml students.login =
+        "district_password"); the student's sessions and app tokens end."""
+        if self._students.login != DISTRICT_PASSWORD:
+            raise errors.DistrictPasswordNotUsedError
+        account, staff = self._target(account_id, staff_username, "set_student_password")
+        if account.kind != AccountKind.STUDENT:
+            raise errors.NotAStudentAccountError
+        self._students.set_account_password(account, new_password)
+        self._access.end_access(account, "password_reset")
+        self._record("credentials:student_password:set", staff, account, None)  # no password
         return account
 
     def cancel_account(self, username: str, staff_username: str, reason: str) -> Account:

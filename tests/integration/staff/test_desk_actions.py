@@ -468,3 +468,17 @@ def test_reset_questions_of_a_staff_account_is_refused(services: Services, desk:
         )
 
     assert events("credentials:security_questions:reset") == []
+
+
+# 6. Set a student's district password: test_desk_actions_password.py (its own policy).
+
+
+def test_no_district_password_is_set_where_students_use_their_birth_date(
+    services: Services, desk: Desk
+) -> None:
+    student = services.student_sign_in.sign_in(StudentCredentials("S-A", BORN))
+
+    with pytest.raises(errors.DistrictPasswordNotUsedError):
+        services.staff.set_student_password(student.id, "schooladmin1", "river stone lantern")
+
+    assert events("credentials:student_password:set") == []
