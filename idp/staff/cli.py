@@ -191,3 +191,13 @@ def staff_set_student_password(identifier: str, staff_username: str) -> None:
     password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
     _on_account(_desk().set_student_password, identifier, staff_username, password)
     click.echo(f"password set for student {identifier.strip()}")
+
+
+@staff.command("sign-out-everywhere")
+@_ACCOUNT
+@_STAFF
+@_OPTIONAL_REASON
+def staff_sign_out_everywhere(identifier: str, staff_username: str, reason: str | None) -> None:
+    """End every session and app token of an account; every app it signed in to is told."""
+    _on_account(_desk().sign_out_everywhere, identifier, staff_username, reason)
+    click.echo(f"signed out everywhere: {identifier.strip()}")

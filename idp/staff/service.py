@@ -48,6 +48,7 @@ from idp.staff.rules import cleaned_reason
 
 CANCEL_REASON_MAX_LENGTH = 500
 DESK_REASON_MAX_LENGTH = 500  # the reason of the other desk actions (staff.toml [actions])
+SIGNED_OUT_BY_STAFF = "signed_out_by_staff"  # the reason of its `oidc:access:ended` event
 VIA_COMMAND_LINE = "command line"
 
 
@@ -266,6 +267,17 @@ class StaffService:
         self._students.set_account_password(account, new_password)
         self._access.end_access(account, "password_reset")
         self._record("credentials:student_password:set", staff, account, None)  # no password
+        return account
+
+    def sign_out_everywhere(
+        self, account_id: int, staff_username: str, reason: str | None = None
+    ) -> Account:
+        """End every session and app token of the account (a shared or lost device), through
+        the one path that ends access: every app it signed in to is told."""
+        cleaned = _desk_reason(reason, is_required=False)
+        account, staff = self._target(account_id, staff_username, "sign_out_everywhere")
+        self._access.end_access(account, SIGNED_OUT_BY_STAFF)
+        self._record("oidc:account:signed_out", staff, account, cleaned)
         return account
 
     def cancel_account(self, username: str, staff_username: str, reason: str) -> Account:

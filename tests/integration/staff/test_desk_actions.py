@@ -26,6 +26,7 @@ from idp.credentials.students import StudentCredentials
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.notifications.models import OutboxMessage
+from idp.oidc.models import SsoSession
 from idp.registration.models import ActivationKey
 from idp.roster.models import Person
 from idp.services import Services
@@ -482,3 +483,43 @@ def test_no_district_password_is_set_where_students_use_their_birth_date(
         services.staff.set_student_password(student.id, "schooladmin1", "river stone lantern")
 
     assert events("credentials:student_password:set") == []
+
+
+# 7. Sign out everywhere.
+
+
+def _live_sessions(account: Account) -> int:
+    query = select(SsoSession.id).where(
+        SsoSession.account_id == account.id, SsoSession.ended_at.is_(None)
+    )
+    return len(db.session.execute(query).all())
+
+
+@pytest.mark.parametrize("staff", ["schooladmin1", "districtadmin1"])
+def test_sign_out_everywhere_ends_access_through_the_one_path(
+    services: Services, desk: Desk, staff: str
+) -> None:
+    services.sso.start(desk.guardian.id, amr=["pwd"])
+
+    services.staff.sign_out_everywhere(desk.guardian.id, staff, REASON)
+
+    assert _live_sessions(desk.guardian) == 0
+    ended = events("oidc:access:ended")
+    assert [(event.subject_account_id, event.data["reason"]) for event in ended] == [
+        (desk.guardian.id, "signed_out_by_staff")
+    ]
+    assert_one_event("oidc:account:signed_out", desk.staff[staff], desk.guardian, REASON)
+
+
+@pytest.mark.parametrize("staff", NOT_ADMINS)
+def test_sign_out_everywhere_by_a_wrong_role_or_school_is_refused_and_ends_nothing(
+    services: Services, desk: Desk, staff: str
+) -> None:
+    services.sso.start(desk.guardian.id, amr=["pwd"])
+
+    with pytest.raises(errors.DeskActionNotAllowedError):
+        services.staff.sign_out_everywhere(desk.guardian.id, staff)
+
+    assert _live_sessions(desk.guardian) == 1
+    assert events("oidc:access:ended") == []
+    assert events("oidc:account:signed_out") == []

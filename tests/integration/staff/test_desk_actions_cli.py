@@ -174,3 +174,20 @@ def test_reset_questions_without_a_reason_exits_1(app: Flask, desk: Desk) -> Non
     assert result.exit_code == 1
     assert "idp: desk_reason_required:" in result.output
     assert events("credentials:security_questions:reset") == []
+
+
+def test_sign_out_everywhere_prints_the_account(app: Flask, desk: Desk) -> None:
+    result = _staff(
+        app, "sign-out-everywhere", "--account", "parentuser1", "--staff", "schooladmin1"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "signed out everywhere: parentuser1\n"
+
+
+def test_sign_out_everywhere_refused_exits_1(app: Flask, desk: Desk) -> None:
+    result = _staff(app, "sign-out-everywhere", "--account", "parentuser1", "--staff", "secretary1")
+
+    assert result.exit_code == 1
+    assert "idp: desk_action_not_allowed:" in result.output
+    assert events("oidc:access:ended") == []
