@@ -9,6 +9,7 @@ staff.toml [actions]).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,25 +81,31 @@ class StaffScope:
         )
 
 
-def staff_scope(session: Session, account: Account) -> StaffScope | None:
-    """The scope of an active staff account with at least one role; None otherwise (not staff,
-    not active, or no role: such an account has no desk)."""
+def staff_scope(
+    session: Session, account: Account, roles: Iterable[str] | None = None
+) -> StaffScope | None:
+    """The scope of an active staff account with at least one role (of `roles`, when given:
+    the schools where it holds a role that may do one action); None otherwise (not staff,
+    not active, or no such role: such an account has no desk, or may not do that action)."""
     if account.kind != AccountKind.STAFF or account.username is None:
         return None
-    rows = session.execute(
+    query = (
         select(StaffAssignment.role, StaffAssignment.school_id)
         .join(Account, Account.id == StaffAssignment.account_id)
         .where(StaffAssignment.account_id == account.id, can_receive_tokens_sql(Account.state))
-    ).all()
+    )
+    if roles is not None:
+        query = query.where(StaffAssignment.role.in_(list(roles)))
+    rows = session.execute(query).all()
     if not rows:
         return None
-    roles = frozenset(row.role for row in rows)
+    held = frozenset(row.role for row in rows)
     schools = (
         None
-        if DISTRICT_ADMIN in roles
+        if DISTRICT_ADMIN in held
         else frozenset(row.school_id for row in rows if row.school_id is not None)
     )
-    return StaffScope(account.id, account.username, roles, schools)
+    return StaffScope(account.id, account.username, held, schools)
 
 
 def can_see_account(session: Session, scope: StaffScope, account_id: int) -> bool:
