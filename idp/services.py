@@ -173,6 +173,14 @@ def build_services(
         audit=audit,
         bridge=bridge.bridge,
     )
+    second_factor = build_second_factor(
+        session=session,
+        clock=clock,
+        audit=audit,
+        policy=policies.staff.second_factor,
+        key_encryption_key=settings.key_encryption_key,
+        name_key=name_key,
+    )
     staff = build_staff(
         session=session,
         clock=clock,
@@ -186,14 +194,7 @@ def build_services(
         student_sign_in=credentials.student_sign_in,
         outbox=outbox,
         questions=credentials.questions,
-    )
-    second_factor = build_second_factor(
-        session=session,
-        clock=clock,
-        audit=audit,
-        policy=policies.staff.second_factor,
-        key_encryption_key=settings.key_encryption_key,
-        name_key=name_key,
+        second_factor=second_factor,
     )
     recovery = build_recovery(
         session=session,

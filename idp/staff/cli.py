@@ -201,3 +201,18 @@ def staff_sign_out_everywhere(identifier: str, staff_username: str, reason: str 
     """End every session and app token of an account; every app it signed in to is told."""
     _on_account(_desk().sign_out_everywhere, identifier, staff_username, reason)
     click.echo(f"signed out everywhere: {identifier.strip()}")
+
+
+@staff.command("reset-second-factor")
+@_USERNAME
+@_REASON
+@click.option(
+    "--staff",
+    "staff_username",
+    help="The district admin doing it; left out, district IT on the server (trusted).",
+)
+def staff_reset_second_factor(username: str, reason: str, staff_username: str | None) -> None:
+    """Remove a staff member's lost authenticator app and recovery codes: they set up a new
+    one at their next sign-in."""
+    _on_account(_desk().reset_second_factor, username, staff_username, reason)
+    click.echo(f"second factor reset: {username.strip()}")

@@ -16,6 +16,7 @@ from idp.notifications.outbox import Outbox
 from idp.policy.staff import StaffPolicy
 from idp.registration.keys import ActivationKeyService
 from idp.roster.restrictions import GuardianRestrictions
+from idp.staff.second_factor import SecondFactorService
 from idp.staff.service import StaffDeps, StaffService
 
 
@@ -33,6 +34,7 @@ def build_staff(
     student_sign_in: StudentSignInService,
     outbox: Outbox,
     questions: SecurityQuestionService,
+    second_factor: SecondFactorService,
 ) -> StaffService:
     """The school's desk: the use cases in which a staff member acts, each authorized once,
     composed from the capabilities that own the rules; `policy` (staff.toml) says which role
@@ -48,5 +50,6 @@ def build_staff(
         sign_in_locks=SignInLocks(sign_in, student_sign_in),
         outbox=outbox,
         questions=questions,
+        second_factor=second_factor,
     )
     return StaffService(session, policy, deps)

@@ -45,6 +45,7 @@ from idp.staff import errors, policy_errors
 from idp.staff.access import authorized_for_school, authorized_staff, students_of
 from idp.staff.models import StaffAssignment
 from idp.staff.rules import cleaned_reason
+from idp.staff.second_factor import SecondFactorService
 
 CANCEL_REASON_MAX_LENGTH = 500
 DESK_REASON_MAX_LENGTH = 500  # the reason of the other desk actions (staff.toml [actions])
@@ -66,6 +67,7 @@ class StaffDeps:
     sign_in_locks: SignInLocks
     outbox: Outbox
     questions: SecurityQuestionService
+    second_factor: SecondFactorService
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class StaffService:
         self._locks = deps.sign_in_locks
         self._outbox = deps.outbox
         self._questions = deps.questions
+        self._second_factor = deps.second_factor
 
     def restrict_guardian(
         self, guardian_person_id: str, student_person_id: str, staff_username: str, reason: str
@@ -280,6 +283,23 @@ class StaffService:
         self._record("oidc:account:signed_out", staff, account, cleaned)
         return account
 
+    def reset_second_factor(
+        self, account_id: int, staff_username: str | None, reason: str
+    ) -> Account:
+        """Remove a staff member's lost authenticator app and recovery codes (a district
+        admin, staff.toml reset_second_factor): they set up a new one at the next sign-in.
+        `staff_username` None is the command line, district IT on the server (trusted)."""
+        if staff_username is None:
+            account = self._live_account(account_id)
+            # Nobody acts: a stand-in never added to the session, so the event has no actor.
+            admin = Account(kind=AccountKind.STAFF)
+        else:
+            account, admin = self._target(account_id, staff_username, "reset_second_factor")
+        if account.kind != AccountKind.STAFF:
+            raise errors.NotStaffAccountError
+        self._second_factor.reset(account, admin, reason)  # checks the reason, audits once
+        return account
+
     def cancel_account(self, username: str, staff_username: str, reason: str) -> Account:
         """Cancel the account on the school's word: access ends at once and the email may
         register again from the start."""
@@ -440,11 +460,16 @@ class StaffService:
     def _target(self, account_id: int, staff_username: str, action: str) -> tuple[Account, Account]:
         """The live account `account_id`, its row locked, and the staff member allowed
         `action` for it; or the refusal, the same whichever school the person is at."""
+        account = self._live_account(account_id)
+        students = students_of(self._session, account)
+        return account, self._authorized(staff_username, action, students, _NOT_ALLOWED)
+
+    def _live_account(self, account_id: int) -> Account:
+        """The account `account_id`, its row locked, unless cancelled, deleted or removed."""
         account = self._session.get(Account, account_id, with_for_update=True)
         if account is None or account.state in RELEASED_STATES:
             raise errors.DeskAccountNotFoundError
-        students = students_of(self._session, account)
-        return account, self._authorized(staff_username, action, students, _NOT_ALLOWED)
+        return account
 
     def _record(
         self, event: str, staff: Account, account: Account | None, reason: str | None, **data: Any

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import pyotp
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
@@ -523,3 +524,68 @@ def test_sign_out_everywhere_by_a_wrong_role_or_school_is_refused_and_ends_nothi
     assert _live_sessions(desk.guardian) == 1
     assert events("oidc:access:ended") == []
     assert events("oidc:account:signed_out") == []
+
+
+# 8. Reset a staff member's second factor.
+
+
+def enroll_second_factor(services: Services, clock: FrozenClock, account: Account) -> None:
+    """Set up the staff account's authenticator app, confirmed with its first code."""
+    enrollment = services.second_factor.start_enrollment(account)
+    code = pyotp.TOTP(enrollment.secret.replace(" ", "")).at(clock.now())
+    services.second_factor.confirm_enrollment(account, code)
+
+
+@pytest.fixture
+def enrolled(services: Services, desk: Desk, clock: FrozenClock) -> Account:
+    """secretary1, with a confirmed authenticator app."""
+    enroll_second_factor(services, clock, desk.staff["secretary1"])
+    return desk.staff["secretary1"]
+
+
+def test_a_district_admin_resets_a_staff_members_second_factor(
+    services: Services, desk: Desk, enrolled: Account
+) -> None:
+    services.staff.reset_second_factor(enrolled.id, "districtadmin1", REASON)
+
+    assert not services.second_factor.is_enrolled(enrolled)
+    assert_one_event("staff:second_factor:reset", desk.staff["districtadmin1"], enrolled, REASON)
+
+
+def test_the_command_line_resets_a_second_factor_as_nobody(
+    services: Services, enrolled: Account
+) -> None:
+    services.staff.reset_second_factor(enrolled.id, None, REASON)
+
+    assert not services.second_factor.is_enrolled(enrolled)
+    [event] = events("staff:second_factor:reset")
+    assert (event.actor_account_id, event.subject_account_id) == (None, enrolled.id)
+
+
+@pytest.mark.parametrize("staff", ["schooladmin1", *OUTSIDERS])
+def test_reset_second_factor_by_anyone_but_a_district_admin_is_refused(
+    services: Services, enrolled: Account, staff: str
+) -> None:
+    with pytest.raises(errors.DeskActionNotAllowedError):
+        services.staff.reset_second_factor(enrolled.id, staff, REASON)
+
+    assert services.second_factor.is_enrolled(enrolled)
+    assert events("staff:second_factor:reset") == []
+
+
+@pytest.mark.parametrize("staff", ["districtadmin1", None])
+def test_reset_second_factor_without_a_reason_is_refused_and_changes_nothing(
+    services: Services, enrolled: Account, staff: str | None
+) -> None:
+    with pytest.raises(errors.SecondFactorResetReasonError):
+        services.staff.reset_second_factor(enrolled.id, staff, " ")
+
+    assert services.second_factor.is_enrolled(enrolled)
+    assert events("staff:second_factor:reset") == []
+
+
+def test_a_guardian_has_no_second_factor_to_reset(services: Services, desk: Desk) -> None:
+    with pytest.raises(errors.NotStaffAccountError):
+        services.staff.reset_second_factor(desk.guardian.id, "districtadmin1", REASON)
+
+    assert events("staff:second_factor:reset") == []

@@ -10,6 +10,7 @@ from flask import Flask
 
 from idp.accounts.models import AccountState
 from idp.cli import main
+from idp.clock import FrozenClock
 from idp.credentials.errors import InvalidCredentialsError
 from idp.extensions import db
 from idp.services import Services
@@ -18,6 +19,7 @@ from tests.integration.staff.test_desk_actions import (
     REASON,
     Desk,
     build_desk,
+    enroll_second_factor,
     events,
     state_of,
 )
@@ -191,3 +193,39 @@ def test_sign_out_everywhere_refused_exits_1(app: Flask, desk: Desk) -> None:
     assert result.exit_code == 1
     assert "idp: desk_action_not_allowed:" in result.output
     assert events("oidc:access:ended") == []
+
+
+@pytest.mark.parametrize("staff", [(), ("--staff", "districtadmin1")])
+def test_reset_second_factor_from_the_command_line_or_by_a_district_admin(
+    app: Flask, services: Services, clock: FrozenClock, desk: Desk, staff: tuple[str, ...]
+) -> None:
+    enroll_second_factor(services, clock, desk.staff["secretary1"])
+
+    result = _staff(
+        app, "reset-second-factor", "--username", "Secretary1", "--reason", REASON, *staff
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "second factor reset: Secretary1\n"
+    assert not services.second_factor.is_enrolled(desk.staff["secretary1"])
+
+
+def test_reset_second_factor_by_a_school_admin_exits_1(
+    app: Flask, services: Services, clock: FrozenClock, desk: Desk
+) -> None:
+    enroll_second_factor(services, clock, desk.staff["secretary1"])
+
+    result = _staff(
+        app,
+        "reset-second-factor",
+        "--username",
+        "secretary1",
+        "--reason",
+        REASON,
+        "--staff",
+        "schooladmin1",
+    )
+
+    assert result.exit_code == 1
+    assert "idp: desk_action_not_allowed:" in result.output
+    assert services.second_factor.is_enrolled(desk.staff["secretary1"])
