@@ -50,3 +50,25 @@ class RecoveryLockedError(DomainError):
         "Too many wrong answers. Try again in %(minutes)s minutes, or contact your school."
     )
     status = 429
+
+
+class SetPasswordLinkInvalidError(DomainError):
+    """Altered, or the password was chosen with it already."""
+
+    code = "set_password_link_invalid"
+    message = lazy_gettext(
+        "This link does not work any more: a password was already chosen with it. Sign in with"
+        " your username and password, or ask district IT for a new link."
+    )
+    status = 404
+
+
+class SetPasswordLinkExpiredError(DomainError):
+    """A genuine link past its lifetime."""
+
+    code = "set_password_link_expired"
+    message = lazy_gettext(
+        "This link has expired: it works for %(hours)s hours. Ask district IT to send you a new"
+        " one."
+    )
+    status = 410

@@ -51,6 +51,7 @@ def build_recovery(
         links=links.signer,
         answers_throttle=FailureThrottle(session, clock, lockout, name_key, "recover:"),
         sign_in_throttle=FailureThrottle(session, clock, lockout, name_key),
+        set_password_hours=links.policy.email_link_hours,
     )
     deps = RecoveryDeps(
         accounts=accounts,

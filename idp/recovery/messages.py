@@ -1,4 +1,5 @@
-"""Recovery emails: the reset link is signed when the message is sent (never stored)."""
+"""Recovery emails: the reset link and a new staff account's "choose your password" link are
+signed when the message is sent (never stored)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountState
 from idp.notifications.models import OutboxMessage
-from idp.recovery.service import CHANGED_EMAIL, RESET_EMAIL, RESET_PURPOSE, password_fingerprint
+from idp.recovery.service import (
+    CHANGED_EMAIL,
+    NEW_STAFF_EMAIL,
+    NEW_STAFF_PURPOSE,
+    RESET_EMAIL,
+    RESET_PURPOSE,
+    password_fingerprint,
+)
 from idp.registration.messages import EmailLinks, greeting
 
 
@@ -23,7 +31,11 @@ class RecoveryMessages:
 
     def preparers(self) -> dict[str, Any]:
         """Template name -> preparer."""
-        return {RESET_EMAIL: self.prepare_reset, CHANGED_EMAIL: self.prepare_changed}
+        return {
+            RESET_EMAIL: self.prepare_reset,
+            CHANGED_EMAIL: self.prepare_changed,
+            NEW_STAFF_EMAIL: self.prepare_set_password,
+        }
 
     def prepare_reset(self, message: OutboxMessage) -> Mapping[str, Any] | None:
         """A link bound to the current password: a later change makes it useless."""
@@ -36,6 +48,21 @@ class RecoveryMessages:
             **greeting(self._session, account),
             "reset_url": f"{base}/reset-password?token={token}",
             "link_minutes": self._minutes,
+        }
+
+    def prepare_set_password(self, message: OutboxMessage) -> Mapping[str, Any] | None:
+        """A new staff account's one-time link, bound to its having no password: once one is
+        chosen, the link is dead (and a message still queued is not sent)."""
+        account = self._active(message)
+        if account is None or account.password_hash is not None:
+            return None
+        fingerprint = password_fingerprint(account)
+        token = self._links.signer.make(account.id, NEW_STAFF_PURPOSE, fingerprint)
+        base = self._links.base_url.rstrip("/")
+        return {
+            **greeting(self._session, account),
+            "set_password_url": f"{base}/set-password?token={token}",
+            "link_hours": self._links.policy.email_link_hours,
         }
 
     def prepare_changed(self, message: OutboxMessage) -> Mapping[str, Any] | None:

@@ -1,4 +1,5 @@
-"""Forgot password (emailed link, security questions, new password) and change password.
+"""Forgot password (emailed link, security questions, new password), change password, and a new
+staff account's first password (emailed link, new password).
 
 The emailed link and the proof of correct answers are signed links bound to a fingerprint of
 the current password hash: once the password changes, every earlier link stops working, so a
@@ -32,17 +33,28 @@ from idp.recovery.errors import (
     RecoveryLockedError,
     ResetLinkExpiredError,
     ResetLinkInvalidError,
+    SetPasswordLinkExpiredError,
+    SetPasswordLinkInvalidError,
 )
 
 RESET_PURPOSE = "reset_password"
 ANSWERED_PURPOSE = "reset_answered"  # proof that the questions were answered, for step 2
 RESET_EMAIL = "password_reset"
 CHANGED_EMAIL = "password_changed"
+NEW_STAFF_PURPOSE = "set_password"  # a new staff account's first password
+NEW_STAFF_EMAIL = "staff_set_password"
 
 
 def password_fingerprint(account: Account) -> str:
     """Changes whenever the password does (not a secret: 64 bits of a hash of a hash)."""
     return hashlib.sha256((account.password_hash or "").encode()).hexdigest()[:16]
+
+
+def send_set_password_link(outbox: Outbox, account: Account) -> None:
+    """Queue the "choose your password" email of a new staff account: its one-time link is
+    signed when the message is sent (RecoveryMessages.prepare_set_password), never stored."""
+    assert account.email is not None  # noqa: S101 - staff accounts are created with one
+    outbox.enqueue(NEW_STAFF_EMAIL, account.email, {}, locale=account.locale, account_id=account.id)
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,7 @@ class RecoverySetup:
     links: SignedLinks
     answers_throttle: FailureThrottle  # wrong answers per account (namespace "recover:")
     sign_in_throttle: FailureThrottle  # wrong current passwords count as failed sign-ins
+    set_password_hours: int  # lifecycle.toml email_link_hours: a new staff account's link
 
 
 @dataclass(frozen=True)
@@ -132,6 +145,30 @@ class RecoveryService:
         self._set_password(account, new_password, "password_reset", keep_sid=None)
         return account
 
+    def open_set_password_link(self, token: str) -> Account:
+        """The new staff account an emailed "choose your password" link is for, while it has
+        no password yet; or why the link cannot be used."""
+        hours = self._setup.set_password_hours
+        reading = self._setup.links.read(token, NEW_STAFF_PURPOSE, hours * 3600)
+        account = self._session.get(Account, reading.account_id) if reading else None
+        if (
+            reading is None
+            or account is None
+            or not _can_choose_first_password(account)
+            or reading.bound_to != password_fingerprint(account)
+        ):
+            raise SetPasswordLinkInvalidError
+        if reading.is_expired:
+            raise SetPasswordLinkExpiredError(hours=hours)
+        return account
+
+    def set_first_password(self, token: str, new_password: str) -> Account:
+        """Choose the first password with that link, which then stops working (it is bound
+        to the account having none)."""
+        account = self.open_set_password_link(token)
+        self._set_password(account, new_password, "password_set", keep_sid=None)
+        return account
+
     def change_password(
         self, account: Account, current: str, new_password: str, keep_sid: str | None
     ) -> None:
@@ -197,3 +234,12 @@ class RecoveryService:
             and account.email is not None
             and bool(chosen_keys)
         )
+
+
+def _can_choose_first_password(account: Account) -> bool:
+    """An active staff account created without a password (StaffService.create_staff_account)."""
+    return (
+        account.state == AccountState.ACTIVE
+        and account.kind == AccountKind.STAFF
+        and account.password_hash is None
+    )

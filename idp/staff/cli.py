@@ -1,12 +1,13 @@
-"""`idp staff …`: staff roles, given and taken away by district IT, and the desk's actions.
+"""`idp staff …`: staff accounts and roles, kept by district IT, and the desk's actions.
 
 The staff desk's command group (issues 16.1, 16.5), registered on the `idp` group by idp/cli.py.
 Like every capability's cli.py it is an edge (tests/unit/test_layering.py): it may import Flask
 and click. Its subcommands run in the app context (`idp.cli_support.CommandGroup`), each command
-one unit of work. `grant`, `revoke` and `list` are district IT on the server, trusted: they act
-as nobody (`acting=None`, audited `via: "command line"`); the first district admin comes from
-here. The desk's actions (`revoke-key`, `re-enable`, …) name the staff member doing them with
-`--staff`, whose role and schools the desk checks as at the console (staff.toml [actions]).
+one unit of work. `create`, `grant`, `revoke` and `list` are district IT on the server, trusted:
+they act as nobody (`acting=None`, audited `via: "command line"`); the first staff account and
+district admin come from here, and so may a second factor's reset. The desk's actions
+(`revoke-key`, `re-enable`, …) name the staff member doing them with `--staff`, whose role and
+schools the desk checks as the console does (staff.toml [actions]).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ _ACCOUNT = click.option(
 
 @click.group(cls=CommandGroup)
 def staff() -> None:
-    """Staff roles: which staff account may do what at which school (policies/staff.toml)."""
+    """Staff accounts and roles (policies/staff.toml), and the desk's actions."""
 
 
 @staff.command("grant")
@@ -216,3 +217,16 @@ def staff_reset_second_factor(username: str, reason: str, staff_username: str | 
     one at their next sign-in."""
     _on_account(_desk().reset_second_factor, username, staff_username, reason)
     click.echo(f"second factor reset: {username.strip()}")
+
+
+@staff.command("create")
+@_USERNAME
+@click.option("--email", required=True, help="The staff member's work email address.")
+def staff_create(username: str, email: str) -> None:
+    """Create a staff account without a password: a one-time link to choose one is emailed.
+    Give it a role with `idp staff grant`."""
+    # acting=None: district IT on the server, trusted (audited via "command line").
+    account = _run(lambda: _desk().create_staff_account(username, email, acting=None))
+    click.echo(
+        f"created staff account {account.username}: the link to choose a password is emailed"
+    )

@@ -2,9 +2,11 @@
 
 Each use case authorizes the staff member once for its action (idp/staff/access.py: the role
 decides the action, policies/staff.toml [actions]; the assignment the schools), asks the capability
-that owns the rule to do its part (roster: relationships; registration: activation keys;
-lifecycle: account states), ends access through the one path (DESIGN.md 7) when the act
-takes access away and writes the audit event; the edge commits.
+that owns the rule to do its part (roster: relationships; registration: activation keys and its
+emails; lifecycle: account states; credentials: sign-in locks, security questions, district
+passwords; recovery: a new staff account's link; the second factor), ends access through the
+one path (DESIGN.md 7) when the act takes access away and writes the one audit event of the act
+(who, on which account, why); the edge commits, and a refusal changes nothing.
 """
 
 from __future__ import annotations
@@ -17,14 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idp.accounts.ending import AccessEnding
-from idp.accounts.models import RELEASED_STATES, Account, AccountKind
+from idp.accounts.models import RELEASED_STATES, Account, AccountKind, AccountState
 from idp.accounts.rules import (
     can_receive_tokens,
     can_receive_tokens_sql,
     username_key,
     username_matches_sql,
 )
-from idp.accounts.service import AccountService
+from idp.accounts.service import AccountService, NewAccount
 from idp.audit.service import AuditLog
 from idp.credentials.questions import SecurityQuestionService
 from idp.credentials.service import SignInLocks
@@ -35,6 +37,7 @@ from idp.lifecycle.service import LifecycleService
 from idp.notifications.outbox import Outbox
 from idp.policy import DISTRICT_PASSWORD
 from idp.policy.staff import DISTRICT_ADMIN, STAFF_ROLES, StaffPolicy
+from idp.recovery.service import send_set_password_link
 from idp.registration import messages
 from idp.registration.errors import PersonNotFoundError, StaffNotAllowedError
 from idp.registration.keys import ActivationKeyService, IssuedKey
@@ -88,8 +91,9 @@ class RoleChange:
 
 
 class StaffService:
-    """Restricts and lifts a guardian's rights to one student, issues activation keys,
-    cancels accounts, and gives and takes away staff roles."""
+    """The desk's acts on guardians, students and staff (restrictions, activation keys,
+    cancellation, re-enabling, sign-in locks, emails sent again, security questions,
+    district passwords, signing out, second factors), and staff accounts and roles."""
 
     def __init__(self, session: Session, policy: StaffPolicy, deps: StaffDeps) -> None:
         self._session = session
@@ -317,6 +321,24 @@ class StaffService:
         self._audit.record(
             "lifecycle:account:cancelled", actor_id=staff.id, subject_id=account.id, reason=cleaned
         )
+        return account
+
+    def create_staff_account(self, username: str, email: str, acting: str | None) -> Account:
+        """A staff account (no roster Person, no role yet) without a usable password: the
+        email gets a one-time link to choose one. Username and email rules as for guardians.
+        `acting` as for `grant` (manage_staff, district-wide); None for the command line."""
+        manager = self._manager(acting, None)
+        new = NewAccount(
+            kind=AccountKind.STAFF,
+            state=AccountState.ACTIVE,
+            username=username.strip(),
+            email=email,
+        )
+        account = self._accounts.create(new)
+        send_set_password_link(self._outbox, account)
+        via = {} if manager is not None else {"via": VIA_COMMAND_LINE}
+        actor_id = manager.id if manager is not None else None
+        self._audit.record("staff:account:created", actor_id=actor_id, subject_id=account.id, **via)
         return account
 
     def grant(
