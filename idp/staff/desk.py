@@ -19,12 +19,14 @@ from idp.credentials.service import SignInService
 from idp.credentials.students import THROTTLE_NAMESPACE as STUDENT_THROTTLE_NAMESPACE
 from idp.credentials.students import StudentSignInService
 from idp.credentials.throttle import FailureThrottle
+from idp.oidc.disclosures import Disclosure, disclosures_about_student
 from idp.policy import Policies
 from idp.roster.models import Person
 from idp.staff import queries
 from idp.staff.audit_trail import TrailFilter, TrailLine, TrailPage, trail_page, trail_rows
 from idp.staff.queries import PersonPage, SchoolDashboard, SignInNames
 from idp.staff.scope import StaffScope, can_see_account, can_see_person, staff_scope
+from idp.staff.search import SearchPage, search_people
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,15 @@ class StaffDesk:
             rollout_policy=self._policies.rollout,
             names=self._readers.names,
         )
+
+    def search(self, scope: StaffScope, text: str, page: int) -> SearchPage:
+        """Persons of the scope whose name, Person ID, student ID, username or email starts
+        with the words of `text`."""
+        return search_people(self._session, scope, text, page=page)
+
+    def disclosures_about_student(self, student_person_id: int) -> list[Disclosure]:
+        """Which apps received data about the student, when (the caller checked the scope)."""
+        return disclosures_about_student(self._session, student_person_id)
 
     def _lock_until(self, account: Account) -> datetime | None:
         if account.kind == AccountKind.STUDENT:

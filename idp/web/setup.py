@@ -30,7 +30,10 @@ from idp.web import (
     register,
     revalidate,
     security_questions,
+    staff_actions,
+    staff_audit,
     staff_console,
+    staff_people,
     staff_session,
     student_login,
     upgrade,
@@ -120,6 +123,9 @@ def register_web(app: Flask, settings: Settings, clock: Clock, babel: Babel) -> 
         upgrade,
         staff_session,
         staff_console,
+        staff_people,
+        staff_actions,
+        staff_audit,
     )
     for module in blueprints:
         app.register_blueprint(module.bp)
