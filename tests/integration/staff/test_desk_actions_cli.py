@@ -19,10 +19,10 @@ from tests.integration.staff.test_desk_actions import (
     REASON,
     Desk,
     build_desk,
-    enroll_second_factor,
     events,
     state_of,
 )
+from tests.integration.staff.test_desk_actions_access import enroll_second_factor
 
 
 @pytest.fixture
