@@ -81,3 +81,12 @@ class ChangePasswordForm(FlaskForm):  # type: ignore[misc]
     current_password = _current_password(_l("Current password"))
     new_password = _new_password()
     new_password_again = _new_password_again()
+
+
+class FirstPasswordForm(FlaskForm):  # type: ignore[misc]
+    """A new staff account's first password, from the emailed link (its token is checked by
+    the recovery service, from the form or the link's query)."""
+
+    token = HiddenField(validators=[Length(max=512)])
+    new_password = _new_password()
+    new_password_again = _new_password_again()

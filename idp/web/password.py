@@ -8,7 +8,12 @@ from werkzeug.wrappers import Response
 
 from idp.errors import DomainError
 from idp.extensions import limiter
-from idp.web.credential_forms import ChangePasswordForm, ForgotPasswordForm, NewPasswordForm
+from idp.web.credential_forms import (
+    ChangePasswordForm,
+    FirstPasswordForm,
+    ForgotPasswordForm,
+    NewPasswordForm,
+)
 from idp.web.deps import services, settings
 from idp.web.forms import EmptyForm
 
@@ -106,3 +111,30 @@ def change() -> Page:
     return render_template(
         "password/change.html", form=ChangePasswordForm(formdata=None), is_saved=True, error=None
     )
+
+
+@bp.route("/set-password", methods=["GET", "POST"])
+@limiter.limit("10/minute;40/hour", methods=["POST"])
+def set_first_password() -> Page:
+    """A new staff account's emailed link: choose the first password (the link then stops
+    working); the sign-in that follows sets up the authenticator app."""
+    form = FirstPasswordForm()
+    token = (request.values.get("token") or "")[:512]
+    recovery = services().recovery
+    try:
+        account = recovery.open_set_password_link(token)
+    except DomainError as error:
+        page = render_template("password/link_problem.html", error=error, is_staff_link=True)
+        return page, error.status, NO_REFERRER
+    if request.method == "GET" or not form.validate_on_submit():
+        form.token.data = token
+        page = _render("password/first_password.html", form=form, username=account.username)
+        return page, 200, NO_REFERRER
+    try:
+        recovery.set_first_password(token, form.new_password.data)
+    except DomainError as error:
+        page = _render(
+            "password/first_password.html", form=form, username=account.username, error=error
+        )
+        return page, error.status, NO_REFERRER
+    return render_template("password/first_password_set.html"), 200, NO_REFERRER
