@@ -115,6 +115,16 @@ _ROLE_LABELS = {
 
 
 @bp.app_template_global()
+def staff_may(action: str) -> bool:
+    """Whether one of the signed-in staff member's roles may do `action` somewhere (the
+    desk's links; each page and use case checks again)."""
+    found = g.get("staff_scope")
+    if not isinstance(found, StaffScope):
+        return False
+    return bool(found.roles & set(services().policies.staff.roles_for(action)))
+
+
+@bp.app_template_global()
 def kind_label(kind: str) -> str:
     """Guardian, student or staff, in the page's language."""
     return str(_KIND_LABELS.get(kind, kind))
