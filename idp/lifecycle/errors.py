@@ -37,12 +37,13 @@ class RevalidationLinkExpiredError(DomainError):
 
 
 class CancelNotAllowedError(DomainError):
-    """Only active staff of the person's school(s), or district admins, cancel accounts."""
+    """Only active staff whose role cancels (staff.toml), at the person's school(s) or
+    district-wide, cancel accounts."""
 
     code = "cancel_not_allowed"
     message = lazy_gettext(
-        "Only staff of this person's school or a district administrator can cancel this"
-        " account. Check the staff username."
+        "Your staff role does not allow cancelling this account, or the person is not at your"
+        " school. A school or district administrator can. Check the staff username."
     )
     status = 403
 

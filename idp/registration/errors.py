@@ -60,11 +60,13 @@ class NoOpenSchoolError(DomainError):
 
 
 class StaffNotAllowedError(DomainError):
-    """Only active staff of one of the students' schools (or the district) issue keys."""
+    """Only active staff whose role issues keys (staff.toml), at one of the students'
+    schools or district-wide, issue keys."""
 
     code = "staff_not_allowed"
     message = lazy_gettext(
-        "Only staff of one of this guardian's students' schools can issue their activation key."
+        "Your staff role does not allow issuing this guardian's activation key, or none of"
+        " their students is at your school. Check the staff username."
     )
     status = 403
 

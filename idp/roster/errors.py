@@ -48,11 +48,12 @@ class NotRestrictedError(DomainError):
 
 
 class RestrictionNotAllowedError(DomainError):
-    """Only active staff of the student's school (or district admins) restrict access."""
+    """Only active staff whose role restricts and lifts (staff.toml), at the student's school
+    or district-wide, change a guardian's access."""
 
     code = "restriction_not_allowed"
     message = lazy_gettext(
-        "Only staff of the student's school or a district administrator can change a"
-        " guardian's access. Check the staff username."
+        "Your staff role does not allow changing a guardian's access, or the student is not at"
+        " your school. A school or district administrator can. Check the staff username."
     )
     status = 403
