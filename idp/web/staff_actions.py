@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from idp.accounts.models import AccountKind
-from idp.accounts.rules import AccountState
+from idp.accounts.rules import AccountState, can_receive_tokens
 from idp.errors import DomainError
 from idp.policy.accounts import DISTRICT_PASSWORD
 from idp.staff.queries import AccountSummary, PersonPage
@@ -59,12 +59,8 @@ def _reason(form: FlaskForm) -> str:
     return str(getattr(form, "reason").data or "")  # noqa: B009 - the forms that have one
 
 
-def _staff() -> object:
-    return services().staff
-
-
 def _is_active(account: AccountSummary) -> bool:
-    return account.state == AccountState.ACTIVE
+    return can_receive_tokens(account.state)
 
 
 ACCOUNT_ACTIONS: tuple[DeskAction, ...] = (

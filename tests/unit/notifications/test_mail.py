@@ -145,6 +145,7 @@ def test_mailer_knows_the_shipped_templates() -> None:
         "password_changed",
         "password_reset",
         "revalidate_email",
+        "staff_set_password",
         "username_reminder",
         "verify_email",
     )

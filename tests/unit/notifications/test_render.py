@@ -37,6 +37,11 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "username": "maria.garcia7",
         "sign_in_url": "https://id.district.example/sign-in",
     },
+    "staff_set_password": {
+        "username": "clerk.lakeview",
+        "set_password_url": "https://id.district.example/set-password?token=abc",
+        "link_hours": 48,
+    },
     "inactivity_disable_warning": {
         "username": "maria.garcia7",
         "sign_in_url": "https://id.district.example/sign-in",
@@ -94,6 +99,7 @@ def test_the_renderer_knows_the_shipped_emails(renderer: MessageRenderer) -> Non
         "password_changed",
         "password_reset",
         "revalidate_email",
+        "staff_set_password",
         "username_reminder",
         "verify_email",
     )
