@@ -4,7 +4,8 @@ What stays is a tombstone: the account row with its random `sub`, kind, state an
 `sub` is never given to anyone else; audit events (ids only) stay too. Everything that names
 or reaches the person goes: username (kept from reuse only as a digest, if the policy says
 so), email, password hash, security answers, preferences, roster link, browser and SSO
-sessions, codes, tokens, consents, queued or sent emails, and the legacy IC credential.
+sessions, codes, tokens, consents, queued or sent emails, the legacy IC credential, and the
+terms of the staff desk's search index (idp/staff/search_models.py).
 
 Access ends first, through the one path (DESIGN.md 7): the apps the account's live sessions
 signed in to are sent a back-channel logout token (it names only the tombstone's `sub` and
@@ -28,6 +29,7 @@ from idp.extensions import db
 from idp.notifications.models import OutboxMessage
 from idp.oidc.models import AuthorizationCode, Consent, OAuthToken, SsoSession, SsoSessionClient
 from idp.policy import UsernamePolicy
+from idp.staff.search_models import forget_accounts
 
 # LogoutService.end_access_many(account_ids, reason): the one path that ends access.
 EndAccessMany = Callable[[Sequence[int], str], None]
@@ -77,6 +79,8 @@ class AccountPurge:
             delete(LegacyCredential).where(LegacyCredential.account_id.in_(ids)),
         ):
             self._delete(statement)
+        # The staff desk's search index: the terms their usernames, emails and links gave.
+        forget_accounts(self._session.connection(), ids)
         self._session.execute(
             update(Account)
             .where(Account.id.in_(ids))

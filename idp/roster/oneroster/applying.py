@@ -16,6 +16,7 @@ from datetime import datetime
 
 from idp.roster.oneroster.report import EntityCounts, ImportReport
 from idp.roster.oneroster.sql import Sql
+from idp.staff.search_models import refresh_persons_updated_at
 
 _ROLE = "CASE WHEN u.rank = 1 THEN 'student' ELSE 'guardian' END"
 _KIND = "CASE r.rank WHEN 2 THEN 'parent' WHEN 3 THEN 'guardian' ELSE 'relative' END"
@@ -179,6 +180,8 @@ def apply(sql: Sql, plan: Plan, report: ImportReport, step: Callable[[str], None
     if plan.users_mode:
         step("persons")
         _persons(sql, plan, counts["persons"])
+        # The staff desk's search index: the terms of every person inserted or changed now.
+        refresh_persons_updated_at(sql.connection, plan.now)
     else:
         sql.derive("roster_gone", _NO_ONE_GONE)
     sql.derive("roster_map", _PERSON_MAP, "sourced_id")
