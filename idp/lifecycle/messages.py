@@ -7,14 +7,15 @@ to someone who signed in after it was queued is not sent at all: it would be wro
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from babel.dates import format_date
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import Account, AccountState
-from idp.lifecycle.sweep import DELETE_WARNING, DISABLE_WARNING, idle_since
+from idp.lifecycle.rules import DELETABLE_STATES, deletion_due_at, disable_due_at, idle_since
+from idp.lifecycle.sweep import DELETE_WARNING, DISABLE_WARNING
 from idp.notifications.models import OutboxMessage
 from idp.notifications.outbox import Outbox
 from idp.policy import InactivityPolicy
@@ -59,18 +60,17 @@ class LifecycleMessages:
         account = message_account(self._session, message)
         if account is None or account.state != AccountState.ACTIVE:
             return None
-        on = idle_since(account) + timedelta(days=self._policy.disable_after_days)
+        on = disable_due_at(idle_since(account), self._policy)
         return self._warning(account, message, on)
 
     def prepare_delete_warning(self, message: OutboxMessage) -> Mapping[str, Any] | None:
         """The day the account will be deleted, while that is still what will happen."""
         account = message_account(self._session, message)
-        if account is None or account.state not in (AccountState.ACTIVE, AccountState.DISABLED):
+        if account is None or account.state not in DELETABLE_STATES:
             return None
-        # The sweep deletes no earlier than warn_before_delete_days after the warning.
-        by_idle = idle_since(account) + timedelta(days=self._policy.delete_after_days)
-        by_warning = message.created_at + timedelta(days=self._policy.warn_before_delete_days)
-        return self._warning(account, message, max(by_idle, by_warning))
+        # This message is the idle period's deletion warning (_warning skips it otherwise).
+        on = deletion_due_at(idle_since(account), message.created_at, self._policy)
+        return self._warning(account, message, on)
 
     def prepare_revalidate_email(self, message: OutboxMessage) -> Mapping[str, Any] | None:
         """A fresh signed link, while the account is still disabled."""

@@ -25,12 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, func, or_, select, update
+from sqlalchemy import Update, or_, select, update
 from sqlalchemy.orm import Session
 
-from idp.accounts.models import Account, AccountKind, AccountState
+from idp.accounts.models import Account, AccountState
 from idp.audit.service import AuditLog
 from idp.batches import chunks
+from idp.lifecycle import rules
 from idp.lifecycle.purge import AccountPurge, EndAccessMany
 from idp.notifications.outbox import Outbox
 from idp.policy import InactivityPolicy
@@ -87,7 +88,7 @@ class InactivitySweep:
         delete_warned = self._warn(
             as_of,
             Account.delete_warned_at,
-            (AccountState.ACTIVE, AccountState.DISABLED),
+            rules.DELETABLE_STATES,
             policy.delete_after_days - policy.warn_before_delete_days,
             DELETE_WARNING,
         )
@@ -109,22 +110,13 @@ class InactivitySweep:
         )
         return report
 
-    def _swept(self) -> ColumnElement[bool]:
-        """Accounts the inactivity rules apply to (lifecycle.toml is_student_exempt)."""
-        kinds = [AccountKind.GUARDIAN.value]
-        if not self._policy.is_student_exempt:
-            kinds.append(AccountKind.STUDENT.value)
-        return Account.kind.in_(kinds)
-
     def _delete(self, as_of: datetime) -> list[int]:
-        idle_since = _idle_since()
-        warned_by = as_of - timedelta(days=self._policy.warn_before_delete_days)
+        idle_since, warned_at = rules.idle_since_sql(), Account.delete_warned_at
         due = update(Account).where(
-            self._swept(),
-            Account.state.in_([AccountState.ACTIVE, AccountState.DISABLED]),
-            idle_since <= as_of - timedelta(days=self._policy.delete_after_days),
-            Account.delete_warned_at > idle_since,
-            Account.delete_warned_at <= warned_by,
+            rules.swept_sql(self._policy),
+            Account.state.in_(rules.DELETABLE_STATES),
+            rules.deletion_due_sql(idle_since, warned_at, as_of, self._policy),
+            warned_at > idle_since,  # the warning of this idle period
         )
         rows = self._returning(
             due.values(state=AccountState.DELETED, state_changed_at=as_of),
@@ -137,9 +129,9 @@ class InactivitySweep:
 
     def _disable(self, as_of: datetime) -> list[int]:
         due = update(Account).where(
-            self._swept(),
+            rules.swept_sql(self._policy),
             Account.state == AccountState.ACTIVE,
-            _idle_since() <= as_of - timedelta(days=self._policy.disable_after_days),
+            rules.disable_due_sql(rules.idle_since_sql(), as_of, self._policy),
         )
         ids = [
             row.id
@@ -159,9 +151,9 @@ class InactivitySweep:
         template: str,
     ) -> int:
         """Mark and message accounts idle `after_days` not yet warned in this idle period."""
-        idle_since = _idle_since()
+        idle_since = rules.idle_since_sql()
         due = update(Account).where(
-            self._swept(),
+            rules.swept_sql(self._policy),
             Account.state.in_(states),
             idle_since <= as_of - timedelta(days=after_days),
             or_(warned_at.is_(None), warned_at <= idle_since),
@@ -185,12 +177,3 @@ class InactivitySweep:
             statement.returning(*columns).execution_options(synchronize_session=False)
         )
         return list(result.all())
-
-
-def _idle_since() -> ColumnElement[Any]:
-    return func.coalesce(Account.last_activity_at, Account.created_at)
-
-
-def idle_since(account: Account) -> datetime:
-    """When the account was last used (or created, if never used)."""
-    return account.last_activity_at or account.created_at

@@ -24,7 +24,7 @@ from idp.policy import Policies
 from idp.roster.models import Person
 from idp.staff import queries
 from idp.staff.audit_trail import TrailFilter, TrailLine, TrailPage, trail_page, trail_rows
-from idp.staff.queries import PersonPage, SchoolDashboard, SignInNames
+from idp.staff.records import PersonPage, SchoolDashboard, SignInNames
 from idp.staff.scope import StaffScope, can_see_account, can_see_person, staff_scope
 from idp.staff.search import SearchPage, search_people
 

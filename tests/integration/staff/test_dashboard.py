@@ -1,5 +1,5 @@
 """Issue 16.7: the staff console's dashboard, one row per school within the staff member's
-scope, counted with a few grouped statements (idp/staff/queries.py dashboard)."""
+scope, counted with a few grouped statements (idp/staff/dashboard.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ from idp.extensions import db
 from idp.registration.service import NewRegistration
 from idp.roster.models import Person
 from idp.services import Services
-from idp.staff.queries import SchoolDashboard, SignInNames, dashboard
+from idp.staff.dashboard import dashboard
+from idp.staff.records import SchoolDashboard, SignInNames
 from idp.staff.scope import StaffScope, staff_scope
 from tests.builders import enroll, make_account, make_person, make_school, make_staff, relate
 from tests.integration.registration.conftest import STRONG_PASSWORD

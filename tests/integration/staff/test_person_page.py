@@ -1,5 +1,5 @@
 """Issue 16.4: the person page of the staff console, a read model within the staff member's
-scope (idp/staff/queries.py person_page). A person of another school is None (a 404)."""
+scope (idp/staff/person_page.py). A person of another school is None (a 404)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from flask import Flask
@@ -16,26 +16,19 @@ from sqlalchemy import event
 
 from idp.accounts.models import Account, AccountState
 from idp.clock import FrozenClock
-from idp.config import Settings
 from idp.credentials.errors import (
     InvalidCredentialsError,
     InvalidStudentCredentialsError,
     SignInLockedError,
 )
-from idp.credentials.students import THROTTLE_NAMESPACE, StudentCredentials
-from idp.credentials.throttle import FailureThrottle
+from idp.credentials.service import SignInLocks
+from idp.credentials.students import StudentCredentials
 from idp.extensions import db
 from idp.registration.service import NewRegistration
 from idp.roster.models import Person, School
 from idp.services import Services
-from idp.staff.queries import (
-    AppUse,
-    PendingConfirmation,
-    PersonPage,
-    SignInNames,
-    person_page,
-    sign_in_lock_reader,
-)
+from idp.staff.person_page import person_page
+from idp.staff.records import AppUse, PendingConfirmation, PersonPage
 from idp.staff.scope import StaffScope, staff_scope
 from tests.builders import enroll, make_account, make_person, make_school, make_staff, relate
 from tests.conftest import START
@@ -93,21 +86,15 @@ def _scope(username: str) -> StaffScope:
     return scope
 
 
-def _names(settings: Settings, clock: FrozenClock, services: Services) -> SignInNames:
-    """The digests of the portal and student sign-in throttles, as the services build them."""
-    lockout, key = services.policies.credentials.lockout, settings.secret_key.encode()
-    return SignInNames(
-        FailureThrottle(db.session, clock, lockout, key).digest,
-        FailureThrottle(db.session, clock, lockout, key, THROTTLE_NAMESPACE).digest,
-    )
-
-
 @pytest.fixture
-def page(settings: Settings, clock: FrozenClock, services: Services) -> Any:
-    """person_page as the desk calls it: now, lifecycle.toml and the throttle's lock reader."""
+def page(app: Flask, clock: FrozenClock, services: Services) -> Any:
+    """person_page as the desk calls it: now, lifecycle.toml and the sign-in services' locks
+    (a student's by student ID, anyone else's by username), within the read's transaction
+    (the services without the test's edge, which would commit after each call)."""
+    built = cast(Services, app.extensions["idp.services"])
+    reader = SignInLocks(built.sign_in, built.student_sign_in).locked_until
 
     def read(staff: str | StaffScope, **target: int) -> PersonPage | None:
-        reader = sign_in_lock_reader(db.session, _names(settings, clock, services), clock.now())
         return person_page(
             db.session,
             _scope(staff) if isinstance(staff, str) else staff,
