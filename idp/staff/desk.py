@@ -22,8 +22,9 @@ from idp.credentials.throttle import FailureThrottle
 from idp.oidc.disclosures import Disclosure, disclosures_about_student
 from idp.policy import Policies
 from idp.roster.models import Person
-from idp.staff import queries
 from idp.staff.audit_trail import TrailFilter, TrailLine, TrailPage, trail_page, trail_rows
+from idp.staff.dashboard import dashboard
+from idp.staff.person_page import person_page
 from idp.staff.records import PersonPage, SchoolDashboard, SignInNames
 from idp.staff.scope import StaffScope, can_see_account, can_see_person, staff_scope
 from idp.staff.search import SearchPage, search_people
@@ -54,7 +55,7 @@ class StaffDesk:
         self, scope: StaffScope, *, person_id: int | None = None, account_id: int | None = None
     ) -> PersonPage | None:
         """The page of a roster Person or of an account; None outside the scope."""
-        return queries.person_page(
+        return person_page(
             self._session,
             scope,
             person_id=person_id,
@@ -66,7 +67,7 @@ class StaffDesk:
 
     def dashboard(self, scope: StaffScope) -> list[SchoolDashboard]:
         """The rollout figures of each school of the scope."""
-        return queries.dashboard(
+        return dashboard(
             self._session,
             scope,
             now=self._clock.now(),

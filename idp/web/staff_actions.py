@@ -22,7 +22,7 @@ from idp.accounts.models import AccountKind
 from idp.accounts.rules import AccountState, can_receive_tokens
 from idp.errors import DomainError
 from idp.policy.accounts import DISTRICT_PASSWORD
-from idp.staff.queries import AccountSummary, PersonPage
+from idp.staff.records import AccountSummary, PersonPage
 from idp.web.deps import services
 from idp.web.staff_console import scope, staff_only
 from idp.web.staff_forms import (

@@ -12,7 +12,7 @@ from idp.accounts.models import RELEASED_STATES
 from idp.errors import DomainError
 from idp.oidc.disclosures import Disclosure
 from idp.roster.models import Person
-from idp.staff.queries import PersonPage
+from idp.staff.records import PersonPage
 from idp.web.deps import services, settings
 from idp.web.i18n import LANGUAGES, RIGHT_TO_LEFT
 from idp.web.staff_actions import available_actions
