@@ -23,6 +23,15 @@ from idp.registration.messages import EmailLinks, greeting, message_account
 
 REVALIDATE_EMAIL = "revalidate_email"
 REVALIDATE_PURPOSE = "revalidate_email"
+CANCELLED_EMAIL = "account_cancelled"
+
+
+def send_cancelled_email(outbox: Outbox, account: Account) -> None:
+    """Queue "the school cancelled your account", and what to do next (FAQ: a new key from
+    the school, then register again, with the same or a new email)."""
+    if account.email is None:
+        return  # a student without an email: the school tells them in person
+    outbox.enqueue(CANCELLED_EMAIL, account.email, {}, locale=account.locale, account_id=account.id)
 
 
 def send_revalidate_email(outbox: Outbox, account: Account) -> None:
@@ -53,6 +62,7 @@ class LifecycleMessages:
             DISABLE_WARNING: self.prepare_disable_warning,
             DELETE_WARNING: self.prepare_delete_warning,
             REVALIDATE_EMAIL: self.prepare_revalidate_email,
+            CANCELLED_EMAIL: self.prepare_cancelled,
         }
 
     def prepare_disable_warning(self, message: OutboxMessage) -> Mapping[str, Any] | None:
@@ -83,6 +93,14 @@ class LifecycleMessages:
             "revalidate_url": f"{self._base_url}/revalidate?token={token}",
             "link_hours": self._links.policy.email_link_hours,
         }
+
+    def prepare_cancelled(self, message: OutboxMessage) -> Mapping[str, Any] | None:
+        """The cancellation notice, while the account is still cancelled (its email then
+        belongs to nobody else yet: a registration with it starts as a new account)."""
+        account = message_account(self._session, message)
+        if account is None or account.state != AccountState.CANCELLED:
+            return None
+        return {**greeting(self._session, account), "register_url": f"{self._base_url}/register"}
 
     def _warning(
         self, account: Account, message: OutboxMessage, on: datetime

@@ -25,6 +25,7 @@ from idp.lifecycle.messages import (
     REVALIDATE_EMAIL,
     REVALIDATE_PURPOSE,
     disabled_mark,
+    send_cancelled_email,
     send_revalidate_email,
 )
 from idp.lifecycle.models import SweepRun
@@ -184,6 +185,7 @@ class LifecycleService:
         account.state, account.state_changed_at = AccountState.CANCELLED, self._clock.now()
         account.password_hash = None
         self._session.execute(delete(SecurityAnswer).where(SecurityAnswer.account_id == account.id))
+        send_cancelled_email(self._outbox, account)  # the guardian learns it, and what next
 
     def _remove_unconfirmed(self, as_of: datetime) -> int:
         """Free the username and email of registrations never confirmed, and give a still

@@ -13,6 +13,8 @@ from idp.credentials.models import SecurityAnswer
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.lifecycle import errors
+from idp.notifications.models import OutboxMessage
+from idp.notifications.rendering import MessageRenderer
 from idp.oidc.models import SsoSession
 from idp.registration.service import NewRegistration
 from idp.services import Services
@@ -115,3 +117,31 @@ def test_cli_cancels_and_reports_refusals(app: Flask, guardian: Account) -> None
     assert done.exit_code == 0, done.output
     assert done.output.strip() == f"cancelled {guardian.sub}"
     assert state_of(guardian) == AccountState.CANCELLED
+
+
+def test_the_guardian_is_emailed_that_the_school_cancelled_and_what_to_do_next(
+    services: Services, guardian: Account
+) -> None:
+    services.staff.cancel_account("parentuser1", "secretary1", "Fresh start")
+
+    [message] = db.session.execute(
+        select(OutboxMessage).where(OutboxMessage.template == "account_cancelled")
+    ).scalars()
+    context = services.lifecycle_messages.prepare_cancelled(message)
+    assert context is not None
+    rendered = MessageRenderer().render(message.template, message.locale, context)
+
+    assert message.recipient == "parent1@example.org"
+    assert "parentuser1" in rendered.text
+    assert context["register_url"].endswith("/register")
+    assert context["register_url"] in rendered.text
+    assert "new activation key" in rendered.text
+
+
+def test_no_cancellation_email_when_the_cancellation_is_refused(
+    services: Services, guardian: Account
+) -> None:
+    with pytest.raises(DomainError):
+        services.staff.cancel_account("parentuser1", "nobody99", "Fresh start")
+
+    assert db.session.execute(select(OutboxMessage)).first() is None

@@ -139,6 +139,7 @@ def test_message_id_domain_is_the_senders(sender: str, domain: str) -> None:
 
 def test_mailer_knows_the_shipped_templates() -> None:
     assert _mailer(MemoryTransport()).mail_templates == (
+        "account_cancelled",
         "account_ready",
         "inactivity_delete_warning",
         "inactivity_disable_warning",

@@ -20,6 +20,10 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "verify_url": "https://id.district.example/register/confirm?token=abc&step=2",
         "link_hours": 48,
     },
+    "account_cancelled": {
+        "username": "maria.garcia7",
+        "register_url": "https://id.district.example/register",
+    },
     "account_ready": {
         "username": "maria.garcia7",
         "sign_in_url": "https://id.district.example/sign-in",
@@ -93,6 +97,7 @@ def _context(template: str, display_name: str = "Maria") -> dict[str, Any]:
 
 def test_the_renderer_knows_the_shipped_emails(renderer: MessageRenderer) -> None:
     assert renderer.template_names() == (
+        "account_cancelled",
         "account_ready",
         "inactivity_delete_warning",
         "inactivity_disable_warning",
