@@ -14,6 +14,10 @@ from idp.policy.staff import DISTRICT_ADMIN, StaffPolicy
 from idp.roster.models import Enrollment, Relationship
 from idp.staff.models import StaffAssignment
 
+# What the audit event of a use case run by the command line says instead of an actor: district
+# IT on the server, trusted (`acting=None`, `staff_username=None`), acts as nobody.
+VIA_COMMAND_LINE = "command line"
+
 
 def active_staff(session: Session, username: str) -> Account | None:
     """The active staff account `username`, or None (unknown, inactive, not staff)."""

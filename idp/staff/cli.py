@@ -19,7 +19,7 @@ from flask import current_app
 
 from idp.cli_support import CommandGroup, fail
 from idp.policy.staff import STAFF_ROLES
-from idp.staff.service import RoleAssignment
+from idp.staff.roles import RoleAssignment
 
 _USERNAME = click.option("--username", required=True, help="The staff account's username.")
 _ROLE = click.option("--role", required=True, type=click.Choice(STAFF_ROLES), help="The role.")

@@ -16,6 +16,7 @@ from idp.notifications.outbox import Outbox
 from idp.policy.staff import StaffPolicy
 from idp.registration.keys import ActivationKeyService
 from idp.roster.restrictions import GuardianRestrictions
+from idp.staff.roles import StaffAccounts
 from idp.staff.second_factor import SecondFactorService
 from idp.staff.service import StaffDeps, StaffService
 
@@ -51,5 +52,6 @@ def build_staff(
         outbox=outbox,
         questions=questions,
         second_factor=second_factor,
+        staff_accounts=StaffAccounts(session, policy, accounts, audit, outbox),
     )
     return StaffService(session, policy, deps)

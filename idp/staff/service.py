@@ -4,9 +4,11 @@ Each use case authorizes the staff member once for its action (idp/staff/access.
 decides the action, policies/staff.toml [actions]; the assignment the schools), asks the capability
 that owns the rule to do its part (roster: relationships; registration: activation keys and its
 emails; lifecycle: account states; credentials: sign-in locks, security questions, district
-passwords; recovery: a new staff account's link; the second factor), ends access through the
-one path (DESIGN.md 7) when the act takes access away and writes the one audit event of the act
-(who, on which account, why); the edge commits, and a refusal changes nothing.
+passwords; the second factor), ends access through the one path (DESIGN.md 7) when the act
+takes access away and writes the one audit event of the act (who, on which account, why); the
+edge commits, and a refusal changes nothing. District IT's part, staff accounts and their roles,
+is idp/staff/roles.py (StaffAccounts): StaffService hands those use cases on, so that the edges
+reach every staff use case through `services.staff`.
 """
 
 from __future__ import annotations
@@ -15,18 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idp.accounts.ending import AccessEnding
-from idp.accounts.models import RELEASED_STATES, Account, AccountKind, AccountState
-from idp.accounts.rules import (
-    can_receive_tokens,
-    can_receive_tokens_sql,
-    username_key,
-    username_matches_sql,
-)
-from idp.accounts.service import AccountService, NewAccount
+from idp.accounts.models import RELEASED_STATES, Account, AccountKind
+from idp.accounts.service import AccountService
 from idp.audit.service import AuditLog
 from idp.credentials.questions import SecurityQuestionService
 from idp.credentials.service import SignInLocks
@@ -36,24 +31,22 @@ from idp.lifecycle import errors as lifecycle_errors
 from idp.lifecycle.service import LifecycleService
 from idp.notifications.outbox import Outbox
 from idp.policy import DISTRICT_PASSWORD
-from idp.policy.staff import DISTRICT_ADMIN, STAFF_ROLES, StaffPolicy
-from idp.recovery.service import send_set_password_link
+from idp.policy.staff import StaffPolicy
 from idp.registration import messages
 from idp.registration.errors import PersonNotFoundError, StaffNotAllowedError
 from idp.registration.keys import ActivationKeyService, IssuedKey
 from idp.roster import errors as roster_errors
-from idp.roster.models import Relationship, School
+from idp.roster.models import Relationship
 from idp.roster.restrictions import REASON_MAX_LENGTH, GuardianRestrictions
-from idp.staff import errors, policy_errors
-from idp.staff.access import authorized_for_school, authorized_staff, students_of
-from idp.staff.models import StaffAssignment
+from idp.staff import errors
+from idp.staff.access import authorized_staff, students_of
+from idp.staff.roles import RoleAssignment, RoleChange, StaffAccounts
 from idp.staff.rules import cleaned_reason
 from idp.staff.second_factor import SecondFactorService
 
 CANCEL_REASON_MAX_LENGTH = 500
 DESK_REASON_MAX_LENGTH = 500  # the reason of the other desk actions (staff.toml [actions])
 SIGNED_OUT_BY_STAFF = "signed_out_by_staff"  # the reason of its `oidc:access:ended` event
-VIA_COMMAND_LINE = "command line"
 
 
 @dataclass(frozen=True)
@@ -71,23 +64,7 @@ class StaffDeps:
     outbox: Outbox
     questions: SecurityQuestionService
     second_factor: SecondFactorService
-
-
-@dataclass(frozen=True)
-class RoleAssignment:
-    """One staff role as the desk shows it: school code, or None for district-wide."""
-
-    username: str
-    role: str
-    school: str | None
-
-
-@dataclass(frozen=True)
-class RoleChange:
-    """What `grant` or `revoke` did: `is_changed` False when it was so already."""
-
-    assignment: RoleAssignment
-    is_changed: bool
+    staff_accounts: StaffAccounts  # district IT's part: staff accounts and their roles
 
 
 class StaffService:
@@ -109,6 +86,7 @@ class StaffService:
         self._outbox = deps.outbox
         self._questions = deps.questions
         self._second_factor = deps.second_factor
+        self._staff_accounts = deps.staff_accounts
 
     def restrict_guardian(
         self, guardian_person_id: str, student_person_id: str, staff_username: str, reason: str
@@ -324,160 +302,25 @@ class StaffService:
         return account
 
     def create_staff_account(self, username: str, email: str, acting: str | None) -> Account:
-        """A staff account (no roster Person, no role yet) without a usable password: the
-        email gets a one-time link to choose one. Username and email rules as for guardians.
-        `acting` as for `grant` (manage_staff, district-wide); None for the command line."""
-        manager = self._manager(acting, None)
-        new = NewAccount(
-            kind=AccountKind.STAFF,
-            state=AccountState.ACTIVE,
-            username=username.strip(),
-            email=email,
-        )
-        account = self._accounts.create(new)
-        send_set_password_link(self._outbox, account)
-        via = {} if manager is not None else {"via": VIA_COMMAND_LINE}
-        actor_id = manager.id if manager is not None else None
-        self._audit.record("staff:account:created", actor_id=actor_id, subject_id=account.id, **via)
-        return account
+        """A staff account without a usable password, its link to choose one emailed
+        (StaffAccounts.create_staff_account)."""
+        return self._staff_accounts.create_staff_account(username, email, acting)
 
     def grant(
         self, username: str, role: str, school_code: str | None, acting: str | None
     ) -> RoleChange:
-        """Give the active staff account `username` the `role` at the school `school_code`
-        (district-wide, no school, for district_admin); nothing changes if it holds it already.
-        `acting` is the staff member doing it; None for the command line, which district IT
-        runs on the server (trusted, like `idp roster import`)."""
-        school = self._school(role, school_code, is_active_required=True)
-        manager = self._manager(acting, school)  # before anything about the account is told
-        account = self._staff_account(username)
-        if not can_receive_tokens(account.state):
-            raise policy_errors.StaffAccountInactiveError(username=account.username)
-        assignment = self._assignment(account, role, school)
-        shown = RoleAssignment(account.username or username, role, school_code_of(school))
-        if assignment is not None:
-            return RoleChange(shown, is_changed=False)
-        school_id = school.id if school is not None else None
-        self._session.add(StaffAssignment(account_id=account.id, school_id=school_id, role=role))
-        self._session.flush()
-        self._record_role("staff:role:granted", account, shown, manager)
-        return RoleChange(shown, is_changed=True)
+        """Give a staff account a role (StaffAccounts.grant); `acting` None: the command line."""
+        return self._staff_accounts.grant(username, role, school_code, acting)
 
     def revoke(
         self, username: str, role: str, school_code: str | None, acting: str | None
     ) -> RoleChange:
-        """Take the `role` at `school_code` away from the staff account `username` (any
-        state); nothing changes if it does not hold it. The last active district admin keeps
-        the role. `acting` as for `grant`."""
-        school = self._school(role, school_code, is_active_required=False)
-        manager = self._manager(acting, school)
-        account = self._staff_account(username)
-        assignment = self._assignment(account, role, school)
-        shown = RoleAssignment(account.username or username, role, school_code_of(school))
-        if assignment is None:
-            return RoleChange(shown, is_changed=False)
-        if role == DISTRICT_ADMIN and can_receive_tokens(account.state):
-            self._keep_a_district_admin(account)
-        self._session.delete(assignment)
-        self._session.flush()
-        self._record_role("staff:role:revoked", account, shown, manager)
-        return RoleChange(shown, is_changed=True)
+        """Take a role from a staff account (StaffAccounts.revoke)."""
+        return self._staff_accounts.revoke(username, role, school_code, acting)
 
     def assignments(self, username: str | None = None) -> list[RoleAssignment]:
-        """Every staff role, or those of the staff account `username`, by username."""
-        query = (
-            select(Account.username, StaffAssignment.role, School.sis_id)
-            .join(Account, Account.id == StaffAssignment.account_id)
-            .outerjoin(School, School.id == StaffAssignment.school_id)
-        )
-        if username is not None:
-            query = query.where(StaffAssignment.account_id == self._staff_account(username).id)
-        found = [
-            RoleAssignment(row.username, row.role, row.sis_id)
-            for row in self._session.execute(query)
-        ]
-        return sorted(
-            found, key=lambda one: (username_key(one.username), one.role, one.school or "")
-        )
-
-    def _staff_account(self, username: str) -> Account:
-        account = self._session.execute(
-            select(Account).where(username_matches_sql(Account.username, username_key(username)))
-        ).scalar_one_or_none()
-        if account is None:
-            raise policy_errors.StaffAccountNotFoundError(username=username)
-        if account.kind != AccountKind.STAFF:
-            raise policy_errors.NotAStaffAccountError(username=username)
-        return account
-
-    def _school(self, role: str, code: str | None, *, is_active_required: bool) -> School | None:
-        """The school a role is held at: none for district_admin, one for the others."""
-        if role not in STAFF_ROLES:  # the edges offer only these (click.Choice)
-            raise ValueError(f"unknown staff role {role!r}")
-        if role == DISTRICT_ADMIN:
-            if code is not None:
-                raise policy_errors.DistrictAdminSchoolError
-            return None
-        if code is None:
-            raise policy_errors.SchoolRequiredError(role=role)
-        query = select(School).where(School.sis_id == code.strip())
-        if is_active_required:
-            query = query.where(School.is_active.is_(True))
-        school = self._session.execute(query).scalar_one_or_none()
-        if school is None:
-            raise policy_errors.SchoolNotFoundError(school=code)
-        return school
-
-    def _manager(self, acting: str | None, school: School | None) -> Account | None:
-        """The staff member allowed manage_staff for `school` (None: district-wide), or None
-        for the command line."""
-        if acting is None:  # district IT on the server: trusted, audited `via: command line`
-            return None
-        school_id = school.id if school is not None else None
-        manager = authorized_for_school(
-            self._session, self._policy, acting, "manage_staff", school_id
-        )
-        if manager is None:
-            raise policy_errors.StaffManagementNotAllowedError
-        return manager
-
-    def _assignment(
-        self, account: Account, role: str, school: School | None
-    ) -> StaffAssignment | None:
-        at_school = (
-            StaffAssignment.school_id.is_(None)
-            if school is None
-            else StaffAssignment.school_id == school.id
-        )
-        return self._session.execute(
-            select(StaffAssignment).where(
-                StaffAssignment.account_id == account.id,
-                StaffAssignment.role == role,
-                at_school,
-            )
-        ).scalar_one_or_none()
-
-    def _keep_a_district_admin(self, account: Account) -> None:
-        """Refuse to take the role from the last active district admin. The rows are locked
-        (PostgreSQL) so that two admins revoking each other at once cannot both succeed: the
-        second waits, then no longer counts the first."""
-        holders = self._session.execute(
-            select(StaffAssignment.account_id)
-            .join(Account, Account.id == StaffAssignment.account_id)
-            .where(StaffAssignment.role == DISTRICT_ADMIN, can_receive_tokens_sql(Account.state))
-            .with_for_update(of=StaffAssignment)
-        ).scalars()
-        if all(holder == account.id for holder in holders):
-            raise policy_errors.LastDistrictAdminError(username=account.username)
-
-    def _record_role(
-        self, event: str, account: Account, shown: RoleAssignment, manager: Account | None
-    ) -> None:
-        details: dict[str, Any] = {"role": shown.role, "school": shown.school}
-        if manager is None:
-            details["via"] = VIA_COMMAND_LINE
-        actor_id = manager.id if manager is not None else None
-        self._audit.record(event, actor_id=actor_id, subject_id=account.id, **details)
+        """Every staff role, or those of the staff account `username` (StaffAccounts)."""
+        return self._staff_accounts.assignments(username)
 
     def _target(self, account_id: int, staff_username: str, action: str) -> tuple[Account, Account]:
         """The live account `account_id`, its row locked, and the staff member allowed
@@ -523,11 +366,6 @@ class StaffService:
             "reason": reason,
         }
         self._audit.record(event, actor_id=staff.id, **details)
-
-
-def school_code_of(school: School | None) -> str | None:
-    """A school's code (its SIS id), or None for district-wide."""
-    return school.sis_id if school is not None else None
 
 
 _NOT_ALLOWED = errors.DeskActionNotAllowedError
