@@ -19,6 +19,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyotp
 import segno
@@ -33,6 +34,7 @@ from idp.clock import Clock
 from idp.credentials.throttle import FailureThrottle
 from idp.policy import LockoutPolicy
 from idp.policy.staff import SecondFactorPolicy
+from idp.staff.access import VIA_COMMAND_LINE
 from idp.staff.errors import (
     EnrollmentCodeWrongError,
     NotStaffAccountError,
@@ -214,10 +216,13 @@ class SecondFactorService:
             raise refusal
         self._throttle.clear(name)
 
-    def reset(self, account: Account, admin_account: Account, reason: str) -> None:
+    def reset(self, account: Account, admin_account: Account | None, reason: str) -> None:
         """Remove the account's authenticator and recovery codes: the next sign-in enrolls
-        again. The desk checks that `admin_account` is a district admin."""
-        if admin_account.kind != AccountKind.STAFF or admin_account.id == account.id:
+        again. The desk checks that `admin_account` is a district admin; None is the command
+        line (district IT on the server, trusted), audited `via` it with no actor."""
+        if admin_account is not None and (
+            admin_account.kind != AccountKind.STAFF or admin_account.id == account.id
+        ):
             raise SecondFactorResetNotAllowedError
         cleaned = cleaned_reason(reason, RESET_REASON_MAX_LENGTH)
         if cleaned is None:
@@ -230,11 +235,12 @@ class SecondFactorService:
         )
         self._session.delete(factor)
         self._throttle.clear(str(account.id))  # a fresh start, with its lock lifted
+        details: dict[str, Any] = {"reason": cleaned}
+        if admin_account is None:
+            details["via"] = VIA_COMMAND_LINE
+        actor_id = admin_account.id if admin_account is not None else None
         self._audit.record(
-            "staff:second_factor:reset",
-            actor_id=admin_account.id,
-            subject_id=account.id,
-            reason=cleaned,
+            "staff:second_factor:reset", actor_id=actor_id, subject_id=account.id, **details
         )
 
     def _matching_step(self, factor: StaffSecondFactor, typed: str) -> int | None:

@@ -271,10 +271,9 @@ class StaffService:
         """Remove a staff member's lost authenticator app and recovery codes (a district
         admin, staff.toml reset_second_factor): they set up a new one at the next sign-in.
         `staff_username` None is the command line, district IT on the server (trusted)."""
+        admin: Account | None = None  # the command line: nobody acts, audited `via` it
         if staff_username is None:
             account = self._live_account(account_id)
-            # Nobody acts: a stand-in never added to the session, so the event has no actor.
-            admin = Account(kind=AccountKind.STAFF)
         else:
             account, admin = self._target(account_id, staff_username, "reset_second_factor")
         if account.kind != AccountKind.STAFF:

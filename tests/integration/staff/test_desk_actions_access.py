@@ -181,6 +181,7 @@ def test_a_district_admin_resets_a_staff_members_second_factor(
 
     assert not services.second_factor.is_enrolled(enrolled)
     assert_one_event("staff:second_factor:reset", desk.staff["districtadmin1"], enrolled, REASON)
+    assert "via" not in events("staff:second_factor:reset")[0].data
 
 
 def test_the_command_line_resets_a_second_factor_as_nobody(
@@ -191,6 +192,7 @@ def test_the_command_line_resets_a_second_factor_as_nobody(
     assert not services.second_factor.is_enrolled(enrolled)
     [event] = events("staff:second_factor:reset")
     assert (event.actor_account_id, event.subject_account_id) == (None, enrolled.id)
+    assert event.data == {"reason": REASON, "via": "command line"}
 
 
 @pytest.mark.parametrize("staff", ["schooladmin1", *OUTSIDERS])

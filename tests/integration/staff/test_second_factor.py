@@ -495,6 +495,19 @@ def test_reset_by_another_staff_account_removes_everything_and_is_audited(
     assert event.data == {"reason": "Lost phone, ticket 4711"}
 
 
+def test_a_reset_from_the_command_line_has_no_actor_and_says_so(
+    second_factor: SecondFactorService, enrolled: Enrolled
+) -> None:
+    with committed():
+        second_factor.reset(enrolled.account, None, "Lost phone, ticket 4712")
+
+    assert not second_factor.is_enrolled(enrolled.account)
+    assert _recovery_rows(enrolled.account) == []
+    [event] = _events("staff:second_factor:reset")
+    assert (event.actor_account_id, event.subject_account_id) == (None, enrolled.account.id)
+    assert event.data == {"reason": "Lost phone, ticket 4712", "via": "command line"}
+
+
 def test_after_a_reset_the_next_sign_in_enrolls_again(
     second_factor: SecondFactorService, enrolled: Enrolled, admin: Account, clock: FrozenClock
 ) -> None:
