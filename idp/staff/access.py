@@ -74,13 +74,20 @@ def _holding(
 
 
 def students_of(session: Session, account: Account) -> list[int]:
-    """The roster students whose schools' staff may act on this account: a student's own
-    Person, or the enrolled students related to the account's Person (a guardian's
-    children); none for an account without a Person."""
+    """The roster students whose schools' staff may act on this account: those of its
+    Person (students_of_person); none for an account without a Person."""
     if account.person_id is None:
         return []
-    if account.kind == AccountKind.STUDENT:
-        return [account.person_id]
-    query = select(Relationship.student_id).where(Relationship.guardian_id == account.person_id)
+    return students_of_person(session, account.person_id, account.kind)
+
+
+def students_of_person(session: Session, person_id: int, kind: str) -> list[int]:
+    """The roster students whose schools' staff may act on the Person `person_id` as the
+    owner of an account of `kind` (an AccountKind), whether they have one or not yet (a
+    guardian holding an activation key): a student themselves, or the enrolled students
+    related to the Person (a guardian's children)."""
+    if kind == AccountKind.STUDENT:
+        return [person_id]
+    query = select(Relationship.student_id).where(Relationship.guardian_id == person_id)
     enrolled = select(Enrollment.person_id).where(Enrollment.person_id.in_(query))
     return list(session.execute(enrolled).scalars())

@@ -39,7 +39,7 @@ from idp.roster import errors as roster_errors
 from idp.roster.models import Relationship
 from idp.roster.restrictions import REASON_MAX_LENGTH, GuardianRestrictions
 from idp.staff import errors
-from idp.staff.access import authorized_staff, students_of
+from idp.staff.access import authorized_staff, students_of, students_of_person
 from idp.staff.roles import RoleAssignment, RoleChange, StaffAccounts
 from idp.staff.rules import cleaned_reason
 from idp.staff.second_factor import SecondFactorService
@@ -153,9 +153,8 @@ class StaffService:
         if person is None:
             raise PersonNotFoundError
         # Whose schools' staff may act: those of the guardian's students, as for an account
-        # of theirs (a stand-in, never added to the session: a key's guardian has none yet).
-        guardian = Account(kind=AccountKind.GUARDIAN, person_id=person.id)
-        students = students_of(self._session, guardian)
+        # of theirs (a key's guardian has none yet).
+        students = students_of_person(self._session, person.id, AccountKind.GUARDIAN)
         staff = self._authorized(staff_username, "revoke_activation_key", students, _NOT_ALLOWED)
         keys = self._keys.outstanding_keys(person.id)
         if not keys:
