@@ -42,7 +42,7 @@ from idp.registration.factory import build_registration
 from idp.registration.messages import EmailLinks, RegistrationMessages
 from idp.registration.provisioning import ProvisioningService
 from idp.registration.service import RegistrationService
-from idp.staff.desk import StaffDesk
+from idp.staff.desk import StaffDesk, build_desk
 from idp.staff.factory import build_staff
 from idp.staff.second_factor import SecondFactorService, build_second_factor
 from idp.staff.service import StaffService
@@ -240,5 +240,12 @@ def build_services(
         recovery_messages=recovery.messages,
         staff=staff,
         second_factor=second_factor,
-        desk=StaffDesk(session, clock, policies),
+        desk=build_desk(
+            session=session,
+            clock=clock,
+            policies=policies,
+            sign_in=credentials.sign_in,
+            student_sign_in=credentials.student_sign_in,
+            name_key=name_key,
+        ),
     )
