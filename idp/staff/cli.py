@@ -3,11 +3,11 @@
 The staff desk's command group (issues 16.1, 16.5), registered on the `idp` group by idp/cli.py.
 Like every capability's cli.py it is an edge (tests/unit/test_layering.py): it may import Flask
 and click. Its subcommands run in the app context (`idp.cli_support.CommandGroup`), each command
-one unit of work. `create`, `grant`, `revoke` and `list` are district IT on the server, trusted:
-they act as nobody (`acting=None`, audited `via: "command line"`); the first staff account and
-district admin come from here, and so may a second factor's reset. The desk's actions
-(`revoke-key`, `re-enable`, …) name the staff member doing them with `--staff`, whose role and
-schools the desk checks as the console does (staff.toml [actions]).
+one unit of work. `create`, `send-password-link`, `grant`, `revoke` and `list` are district IT
+on the server, trusted: they act as nobody (`acting=None`, audited `via: "command line"`); the
+first staff account and district admin come from here, and so may a second factor's reset. The
+desk's actions (`revoke-key`, `re-enable`, …) name the staff member doing them with `--staff`,
+whose role and schools the desk checks as the console does (staff.toml [actions]).
 """
 
 from __future__ import annotations
@@ -230,3 +230,13 @@ def staff_create(username: str, email: str) -> None:
     click.echo(
         f"created staff account {account.username}: the link to choose a password is emailed"
     )
+
+
+@staff.command("send-password-link")
+@_USERNAME
+def staff_send_password_link(username: str) -> None:
+    """Email a staff account that has no password yet a new one-time link to choose one (the
+    first one expired or got lost)."""
+    # acting=None: district IT on the server, trusted (audited via "command line").
+    account = _run(lambda: _desk().send_set_password_link(username, acting=None))
+    click.echo(f"the link to choose a password is emailed to staff account {account.username}")

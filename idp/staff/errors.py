@@ -223,3 +223,26 @@ class NotAStudentAccountError(DomainError):
     code = "desk_not_a_student_account"
     message = lazy_gettext("Only a student's account has a district password.")
     status = 409
+
+
+class StaffPasswordAlreadySetError(DomainError):
+    """The link to choose a first password goes only to a staff account without one."""
+
+    code = "staff_password_already_set"
+    message = lazy_gettext(
+        "This staff account already has a password: a link to choose one is sent only to a"
+        " new staff account that has none yet."
+    )
+    status = 409
+
+
+class StaffAccountCannotGetLinkError(DomainError):
+    """The link to choose a password works only for an active staff account, and needs an
+    email address to go to."""
+
+    code = "staff_account_cannot_get_link"
+    message = lazy_gettext(
+        "This staff account is not active or has no email address, so no link to choose a"
+        " password can be sent. Check the account's state and email address first."
+    )
+    status = 409

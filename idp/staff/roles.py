@@ -1,7 +1,8 @@
 """District IT's side of the desk (issues 16.1, 16.5): staff accounts and their roles.
 
 A staff account has no roster Person; it is created without a usable password (its owner
-chooses one with an emailed one-time link) and gets roles (policies/staff.toml) at a school, or
+chooses one with an emailed one-time link, which district IT may send again while the account
+has none) and gets roles (policies/staff.toml) at a school, or
 district-wide for district_admin. Each use case is done by a staff member allowed manage_staff
 (`acting`), or by the command line (`acting=None`): district IT on the server, trusted, audited
 `via: "command line"`. StaffService (idp/staff/service.py) offers these use cases to the edges.
@@ -28,7 +29,7 @@ from idp.notifications.outbox import Outbox
 from idp.policy.staff import DISTRICT_ADMIN, STAFF_ROLES, StaffPolicy
 from idp.recovery.service import send_set_password_link
 from idp.roster.models import School
-from idp.staff import policy_errors
+from idp.staff import errors, policy_errors
 from idp.staff.access import VIA_COMMAND_LINE, authorized_for_school
 from idp.staff.models import StaffAssignment
 
@@ -51,7 +52,8 @@ class RoleChange:
 
 
 class StaffAccounts:
-    """Staff accounts (created) and their roles (granted, revoked, listed)."""
+    """Staff accounts (created, sent their set-password link again) and their roles (granted,
+    revoked, listed)."""
 
     def __init__(
         self,
@@ -81,6 +83,21 @@ class StaffAccounts:
         account = self._accounts.create(new)
         send_set_password_link(self._outbox, account)
         self._record("staff:account:created", account, manager, {})
+        return account
+
+    def send_set_password_link(self, username: str, acting: str | None) -> Account:
+        """Email the active staff account `username`, still without a password, a new
+        one-time link to choose one: the first one expired or got lost, and forgot-password
+        needs security questions, which a new staff account has none of. `acting` as for
+        `create_staff_account`."""
+        manager = self._manager(acting, None)  # before anything about the account is told
+        account = self._staff_account(username)
+        if account.state != AccountState.ACTIVE or account.email is None:
+            raise errors.StaffAccountCannotGetLinkError
+        if account.password_hash is not None:
+            raise errors.StaffPasswordAlreadySetError
+        send_set_password_link(self._outbox, account)
+        self._record("staff:set_password_link:sent", account, manager, {})
         return account
 
     def grant(

@@ -304,6 +304,11 @@ class StaffService:
         (StaffAccounts.create_staff_account)."""
         return self._staff_accounts.create_staff_account(username, email, acting)
 
+    def send_set_password_link(self, username: str, acting: str | None) -> Account:
+        """Email a staff account still without a password a new link to choose one
+        (StaffAccounts.send_set_password_link); `acting` None: the command line."""
+        return self._staff_accounts.send_set_password_link(username, acting)
+
     def grant(
         self, username: str, role: str, school_code: str | None, acting: str | None
     ) -> RoleChange:

@@ -5,7 +5,8 @@ and the reason; a wrong role, another school's staff or a missing reason is refu
 nothing. Here the shared desk, the activation keys and re-enabling; the locks, signing out and
 the second factor in test_desk_actions_access.py; the emails and security questions in
 test_desk_actions_emails.py; district passwords in test_desk_actions_password.py; staff
-accounts in test_desk_actions_create.py; the command line in test_desk_actions_cli.py."""
+accounts in test_desk_actions_create.py and their set-password link sent again in
+test_desk_actions_password_link.py; the command line in test_desk_actions_cli.py."""
 
 from __future__ import annotations
 
