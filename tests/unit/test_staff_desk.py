@@ -4,8 +4,10 @@
 A source scan of idp/: only idp/staff/ authorizes a staff member (`authorized_staff`, the
 accounts a staff member may act on), only StaffService and the command line's edges take a
 `staff_username`, and the capabilities' parts of the desk's use cases (the roster's
-restriction of a relationship, a new activation key, a cancellation) are called from
-idp/staff/ alone; idp/services.py only builds them. Each check has a negative test.
+restriction of a relationship, a new activation key and revoking one, a cancellation,
+re-enabling, clearing a sign-in lock, resetting security questions, a student's district
+password, a second factor's reset) are called from idp/staff/ alone; idp/services.py only
+builds them. Each check has a negative test.
 """
 
 from __future__ import annotations
@@ -19,17 +21,37 @@ IDP = Path(__file__).resolve().parents[2] / "idp"
 DESK = "staff/"
 WIRING = "services.py"
 # Who may act for which students: asked by the desk only.
-AUTHORIZATION = {"authorized_staff", "authorized_for_school", "active_staff", "students_of"}
+AUTHORIZATION = {
+    "authorized_staff",
+    "authorized_for_school",
+    "active_staff",
+    "students_of",
+    "students_of_person",
+}
 # The capabilities' parts of the desk's use cases, each defined in its owner's module.
 DESK_PARTS = {
     "GuardianRestrictions": "roster/restrictions.py",
     "eligible_guardian": "registration/keys.py",
     "create_activation_key": "registration/keys.py",
     "find_cancellable": "lifecycle/service.py",
+    "outstanding_keys": "registration/keys.py",
+    "re_enable": "lifecycle/service.py",
+    "SignInLocks": "credentials/service.py",
+    "reset_answers": "credentials/questions.py",
+    "set_account_password": "credentials/students.py",
 }
-# `cancel`, `restrict` and `lift` are common words: a call counts when its receiver is named
-# after the capability (`self._lifecycle.cancel`, `services.lifecycle.cancel`).
-NAMED_RECEIVER_PARTS = {"cancel": "lifecycle", "restrict": "restrictions", "lift": "restrictions"}
+# recovery's `send_set_password_link` is not listed: StaffService's use case has its name, and
+# the edges call that one.
+# `cancel`, `restrict`, `lift`, `clear` and `reset` are common words: a call counts when its
+# receiver is named after the capability (`self._lifecycle.cancel`, `services.lifecycle.cancel`,
+# `self._second_factor.reset`).
+NAMED_RECEIVER_PARTS = {
+    "cancel": "lifecycle",
+    "restrict": "restrictions",
+    "lift": "restrictions",
+    "clear": "locks",
+    "reset": "second_factor",
+}
 
 
 def _is_edge(path: str) -> bool:
@@ -129,7 +151,20 @@ def test_the_staff_desk_offers_every_staff_use_case() -> None:
         "restrict_guardian",
         "lift_restriction",
         "issue_activation_key",
+        "revoke_activation_key",
+        "find_account",
+        "re_enable_account",
+        "clear_sign_in_lock",
+        "resend_verification",
+        "resend_account_ready",
+        "send_username_reminder",
+        "reset_security_questions",
+        "set_student_password",
+        "sign_out_everywhere",
+        "reset_second_factor",
         "cancel_account",
+        "create_staff_account",
+        "send_set_password_link",
         "grant",
         "revoke",
         "assignments",
@@ -142,6 +177,7 @@ def test_the_staff_desk_offers_every_staff_use_case() -> None:
         ("lifecycle/service.py", "from idp.staff.access import authorized_staff", "authorized"),
         ("roster/x.py", "import idp.staff.access as a\na.authorized_staff(s, u, [])", "authorized"),
         ("registration/keys.py", "from idp.staff import access\naccess.students_of(s, a)", "stud"),
+        ("web/x.py", "from idp.staff.access import students_of_person", "students_of_person"),
     ],
 )
 def test_staff_authorized_outside_the_desk_is_found(path: str, source: str, expected: str) -> None:
@@ -168,6 +204,13 @@ def test_a_staff_username_outside_the_desk_is_found() -> None:
         ("roster/cli.py", "self._restrictions.lift(relationship)", "reaches lift"),
         ("web/x.py", "keys.eligible_guardian('P-1', 'passport')", "eligible_guardian"),
         ("recovery/service.py", "self._lifecycle.find_cancellable(name)", "find_cancellable"),
+        ("web/x.py", "services().keys.outstanding_keys(person.id)", "outstanding_keys"),
+        ("lifecycle/cli.py", "services.lifecycle.re_enable(account)", "reaches re_enable"),
+        ("web/x.py", "SignInLocks(sign_in, students).clear(account)", "reaches SignInLocks"),
+        ("web/x.py", "services().sign_in_locks.clear(account)", "reaches clear"),
+        ("web/x.py", "services().questions.reset_answers(account)", "reset_answers"),
+        ("cli.py", "services.student_sign_in.set_account_password(a, p)", "set_account_pass"),
+        ("web/x.py", "services().second_factor.reset(account, None, 'r')", "reaches reset"),
     ],
 )
 def test_a_desk_part_reached_outside_the_desk_is_found(
@@ -185,6 +228,9 @@ def test_a_desk_part_reached_outside_the_desk_is_found(
             "def create_activation_key(self): ...\nself.create_activation_key",
         ),
         ("notifications/outbox.py", "task.cancel()"),
+        ("credentials/throttle.py", "self._failures.clear()"),
+        ("web/staff_actions.py", "services().staff.reset_second_factor(1, 'admin1', 'r')"),
+        ("web/staff_actions.py", "services().staff.send_set_password_link('u', 'admin1')"),
     ],
 )
 def test_building_defining_and_unrelated_calls_are_not_reported(path: str, source: str) -> None:
