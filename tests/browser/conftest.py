@@ -13,7 +13,11 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from idp.clock import FrozenClock
 from idp.config import Settings
+from idp.demo import DemoSummary, load_demo_district
+from idp.services import Services
+from tests.conftest import committed
 from tests.ports import free_port
 
 CHROMIUM = os.environ.get("IDP_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -97,3 +101,10 @@ def page(browser: Browser) -> Iterator[Page]:
     new_page = context.new_page()
     yield new_page
     context.close()
+
+
+@pytest.fixture
+def demo(services: Services, clock: FrozenClock) -> DemoSummary:
+    """The demo district, as `idp demo load` leaves it (the staff desk's tests)."""
+    with committed():
+        return load_demo_district(services, clock)
