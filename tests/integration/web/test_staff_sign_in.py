@@ -264,3 +264,17 @@ def test_failures_are_audited_without_the_code(
     [event] = list(events)
     assert "999999" not in str(event.data)
     assert "888888" not in str(event.data)
+
+
+def test_staff_choose_spanish_for_the_desk_in_preferences(
+    client: FlaskClient, services: Services, school: School, clock: FrozenClock
+) -> None:
+    enrolled_staff(services, school)
+    sign_in_staff(client, clock)
+    desk = client.get("/staff/").get_data(as_text=True)
+    assert 'href="/preferences"' in desk
+    token = csrf_token(client.get("/preferences").get_data(as_text=True))
+
+    client.post("/preferences", data={"csrf_token": token, "channel": "email", "locale": "es"})
+
+    assert '<html lang="es"' in client.get("/staff/").get_data(as_text=True)
