@@ -11,6 +11,7 @@ from idp.clock import Clock
 from idp.notifications.outbox import Outbox
 from idp.oidc.claims import ClaimsService
 from idp.oidc.consent import ConsentService
+from idp.oidc.disclosures import DisclosureLog
 from idp.oidc.grants import OidcDeps
 from idp.oidc.keys import SigningKeyService
 from idp.oidc.logout import LogoutService
@@ -45,8 +46,9 @@ def build_oidc(
     audit: AuditLog,
     outbox: Outbox,
 ) -> OidcServices:
-    """Tokens, signing keys, SSO sessions, consent, claims and the one path that ends access;
-    the Authlib server is built from `oidc_deps` with the app (idp/__init__.py)."""
+    """Tokens, signing keys, SSO sessions, consent, claims, the record of disclosures and the
+    one path that ends access; the Authlib server is built from `oidc_deps` with the app
+    (idp/__init__.py)."""
     tokens = TokenStore(session, clock, policy.tokens)
     sso = SsoSessionService(session, clock, policy.sessions)
     claims_service = ClaimsService(session, claims, GuardianAccess(session, rollout), clock)
@@ -58,6 +60,7 @@ def build_oidc(
         tokens=tokens,
         keys=SigningKeyService(session, clock, policy, key_encryption_key),
         claims=claims_service,
+        disclosures=DisclosureLog(audit),
     )
     return OidcServices(
         oidc_deps=deps,

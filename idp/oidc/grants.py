@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from idp.accounts.rules import can_receive_tokens
 from idp.clock import Clock
 from idp.oidc.claims import ClaimsAccount, ClaimsService
+from idp.oidc.disclosures import ID_TOKEN, DisclosureLog, claims_of_jwt
 from idp.oidc.keys import SigningKeyService
 from idp.oidc.models import OidcClient
 from idp.oidc.tokens import AccountView, ClaimedRefresh, RedeemedCode, TokenStore, new_secret
@@ -37,6 +38,7 @@ class OidcDeps:
     tokens: TokenStore
     keys: SigningKeyService
     claims: ClaimsService
+    disclosures: DisclosureLog
 
 
 class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
@@ -63,7 +65,7 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
         super().validate_code_challenge(grant, redirect_uri)
 
 
-class _PortalIdToken:
+class _PortalIdToken(OpenIDToken):  # type: ignore[misc]
     """ID token details shared by the code and refresh grants (our keys, clock, claims)."""
 
     deps: OidcDeps
@@ -96,6 +98,19 @@ class _PortalIdToken:
     def generate_user_info(self, user: ClaimsAccount, scope: str) -> dict[str, Any]:
         """Claims released by the token's scopes."""
         return self.deps.claims.user_info(user, scope)
+
+    def process_token(self, grant: Any, response: Any) -> Any:
+        """Authlib adds the ID token; the students it carries are then recorded as disclosed
+        to the client (34 CFR 99.32), in the token request's transaction."""
+        token = super().process_token(grant, response)
+        if "id_token" in token:
+            self.deps.disclosures.record(
+                claims_of_jwt(token["id_token"]),
+                client_id=grant.request.client.get_client_id(),
+                account_id=grant.request.user.id,
+                answer=ID_TOKEN,
+            )
+        return token
 
 
 class PortalOpenIDCode(_PortalIdToken, OpenIDCode):  # type: ignore[misc]

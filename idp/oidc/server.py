@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector, current_token
 from authlib.oauth2 import OAuth2Request
 from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
@@ -23,6 +23,7 @@ from sqlalchemy import Row, select
 from idp.accounts.models import Account
 from idp.accounts.rules import can_receive_tokens
 from idp.oidc.clients import client_generation, registered_origins
+from idp.oidc.disclosures import USERINFO, claims_of_jwt
 from idp.oidc.grants import (
     CONFIDENTIAL_AND_PUBLIC,
     OidcDeps,
@@ -284,6 +285,21 @@ class _UserInfo(UserInfoEndpoint):  # type: ignore[misc]
     def __init__(self, deps: OidcDeps, protector: ResourceProtector) -> None:
         super().__init__(resource_protector=protector)
         self._deps = deps
+
+    def __call__(self, request: Any) -> tuple[int, Any, Any]:
+        """Authlib's answer; the students it carries are recorded as disclosed to the token's
+        client (34 CFR 99.32) before it leaves, in one INSERT (the request's only write). The
+        answer is JSON; were a client registered for signed userinfo, it would be a JWT."""
+        status, body, headers = super().__call__(request)
+        # The AccessGrant super() acquired; the bearer validator refuses a token with no account.
+        token = current_token
+        self._deps.disclosures.record(
+            body if isinstance(body, dict) else claims_of_jwt(body),
+            client_id=token.client_id,
+            account_id=token.owner.id,
+            answer=USERINFO,
+        )
+        return status, body, headers
 
     def generate_user_info(self, user: AccountView, scope: str) -> dict[str, Any]:
         # Only the token's granted scopes decide (a `claims` request never widens them).

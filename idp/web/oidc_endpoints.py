@@ -103,7 +103,8 @@ def token() -> Any:
 def userinfo() -> Any:
     """UserInfo endpoint (bearer access token with scope openid)."""
     without_transaction()
-    return _not_cached(oidc().create_endpoint_response("userinfo"))  # reads only
+    # Reads, and one INSERT when the answer discloses students (idp/oidc/disclosures.py).
+    return _not_cached(oidc().create_endpoint_response("userinfo"))
 
 
 @bp.route("/revoke", methods=["POST"])
