@@ -42,7 +42,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "sign_in_url": "https://id.district.example/sign-in",
     },
     "staff_set_password": {
-        "username": "clerk.lakeview",
+        "username": "maria.garcia7",
         "set_password_url": "https://id.district.example/set-password?token=abc",
         "link_hours": 48,
     },
