@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from flask import g, render_template, request, url_for
+from flask import g, render_template, request, session, url_for
 
 from idp.errors import DomainError
-from idp.web.deps import oidc
+from idp.web.deps import oidc, services
 from idp.web.forms import SignInForm
+from idp.web.staff_pending import STAFF_SESSION_ENDED
 
 _CLIENT_ID_MAX_LENGTH = 100  # oidc_client.client_id: no longer id is registered
 
@@ -38,6 +39,9 @@ def sign_in_page(
         action=action,
         next_url=next_url,
         app_name=app_name(next_url),
+        # A staff sign-in that ended by staff.toml [session] (web/staff_session.py): say why.
+        is_staff_session_ended=bool(session.pop(STAFF_SESSION_ENDED, False)),
+        staff_limits=services().policies.staff.session,
     )
 
 

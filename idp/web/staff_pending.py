@@ -17,6 +17,8 @@ from idp.web.session_store import ServerSession
 
 PENDING_KEY = "staff_second_factor"  # {"account_id", "next", "started"}: the password was right
 PENDING_MINUTES = 10  # to type the code (or set the app up) after the password
+# Set when a staff session ended by its limits: the sign-in page says why it asks again.
+STAFF_SESSION_ENDED = "staff_session_ended"
 
 
 def begin(account: Account, next_url: str | None, now: datetime) -> Response:

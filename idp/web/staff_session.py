@@ -37,7 +37,6 @@ from idp.web.redirects import safe_next
 bp = Blueprint("staff_sign_in", __name__)
 
 STAFF_KEY = "staff_session"  # {"since", "seen"}: epoch seconds of the sign-in and last request
-ENDED_KEY = "staff_session_ended"  # the sign-in page says why it is asking again
 AMR = ["pwd", "otp"]  # RFC 8176: password and a one-time password
 
 
@@ -168,7 +167,7 @@ def enforce() -> None:
     session.clear()
     if lang:
         session["lang"] = lang
-    session[ENDED_KEY] = True
+    session[staff_pending.STAFF_SESSION_ENDED] = True
     g.account, g.sso = None, None
 
 

@@ -200,6 +200,10 @@ def test_the_staff_session_ends_after_30_idle_minutes(
     assert response.status_code == 302
     assert "/sign-in" in response.headers["Location"]
     assert _live_sessions(staff.id) == []
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your staff session ended" in page
+    assert "after 30 minutes without use, or 10 hours" in page
+    assert "Your staff session ended" not in client.get("/sign-in").get_data(as_text=True)
 
 
 def test_the_staff_session_ends_after_10_hours_even_in_use(
