@@ -19,6 +19,7 @@ from idp.accounts.models import Account, AccountKind, AccountState
 from idp.audit.models import AuditEvent
 from idp.clock import FrozenClock
 from idp.credentials.students import StudentCredentials
+from idp.errors import DomainError
 from idp.extensions import db
 from idp.roster.models import Person, Relationship
 from idp.services import Services
@@ -396,3 +397,109 @@ def test_staff_accounts_are_not_a_guardian_page(
     assert count == 3
     assert "Secretary" in page
     assert f"/staff/accounts/{world.staff['secretary1'].id}/reset-second-factor" in page
+
+
+def _post_action(desk: FlaskClient, url: str, **data: str) -> int:
+    token = csrf_token(desk.get(url).get_data(as_text=True))
+    return desk.post(url, data={"csrf_token": token, "confirm": "y", **data}).status_code
+
+
+@pytest.mark.parametrize(
+    ("slug", "event", "reason"),
+    [
+        ("resend-account-ready", "registration:account_ready:resent", None),
+        ("username-reminder", "registration:username_reminder:requested", None),
+        ("sign-out-everywhere", "oidc:account:signed_out", REASON),
+        ("clear-lock", "credentials:sign_in_lock:cleared", REASON),
+    ],
+)
+def test_each_account_action_of_the_console_writes_its_one_event(
+    client: FlaskClient,
+    services: Services,
+    clock: FrozenClock,
+    world: World,
+    slug: str,
+    event: str,
+    reason: str | None,
+) -> None:
+    if slug == "clear-lock":
+        for _ in range(services.policies.credentials.lockout.lock_after_failures):
+            with pytest.raises(DomainError):
+                services.sign_in.sign_in("parentusera", "not the password")
+    desk = _desk(client, clock, "secretary1" if slug != "sign-out-everywhere" else "schooladmin1")
+    page = desk.get(f"/staff/people/{world.guardian_a.id}").get_data(as_text=True)
+    url = f"/staff/accounts/{world.account_a.id}/{slug}"
+    assert url in page  # offered on the person page
+
+    status = _post_action(desk, url, **({"reason": reason} if reason else {}))
+
+    assert status == 303
+    [found] = _events(event)
+    assert found.subject_account_id == world.account_a.id
+    assert found.actor_account_id is not None
+    assert found.data.get("reason") == reason
+
+
+def test_restrict_then_lift_from_the_student_page(
+    client: FlaskClient, services: Services, clock: FrozenClock, world: World
+) -> None:
+    desk = _desk(client, clock, "schooladmin1")
+    base = f"/staff/people/{world.student_a.id}/relationships/{world.relationship_a.id}"
+
+    assert _post_action(desk, f"{base}/restrict", reason="Court order 2026-114") == 303
+    page = desk.get(f"/staff/people/{world.student_a.id}").get_data(as_text=True)
+    assert "Court order 2026-114" in page
+    assert _post_action(desk, f"{base}/lift", reason="Order 2026-114 vacated") == 303
+
+    [restricted] = _events("roster:relationship:restricted")
+    [lifted] = _events("roster:relationship:lifted")
+    assert restricted.data["reason"] == "Court order 2026-114"
+    assert lifted.data["reason"] == "Order 2026-114 vacated"
+    assert restricted.actor_account_id == lifted.actor_account_id == world.staff["schooladmin1"].id
+
+
+def test_a_restriction_needs_the_legal_reference(
+    client: FlaskClient, clock: FrozenClock, world: World
+) -> None:
+    desk = _desk(client, clock, "schooladmin1")
+    url = f"/staff/people/{world.guardian_a.id}/relationships/{world.relationship_a.id}/restrict"
+
+    assert _post_action(desk, url, reason="  ") == 400
+    assert _events("roster:relationship:restricted") == []
+
+
+def test_a_revoked_key_is_one_event_and_the_person_page_no_longer_lists_it(
+    client: FlaskClient, services: Services, clock: FrozenClock, world: World
+) -> None:
+    services.staff.issue_activation_key("G-N", "secretary1", "passport")
+    desk = _desk(client, clock, "secretary1")
+    assert 'id="outstanding-keys"' in desk.get(f"/staff/people/{world.no_account.id}").get_data(
+        as_text=True
+    )
+
+    status = _post_action(desk, f"/staff/people/{world.no_account.id}/revoke-key")
+
+    assert status == 303
+    [event] = _events("registration:key:revoked")
+    assert event.actor_account_id == world.staff["secretary1"].id
+    page = desk.get(f"/staff/people/{world.no_account.id}").get_data(as_text=True)
+    assert 'id="outstanding-keys"' not in page
+
+
+def test_a_district_admin_resets_a_staff_members_authenticator_app(
+    client: FlaskClient, services: Services, clock: FrozenClock, world: World
+) -> None:
+    desk = _desk(client, clock, "districtadmin1")
+    secretary = world.staff["secretary1"]
+
+    status = _post_action(
+        desk, f"/staff/accounts/{secretary.id}/reset-second-factor", reason="Lost phone"
+    )
+
+    assert status == 303
+    [event] = _events("staff:second_factor:reset")
+    assert (event.actor_account_id, event.subject_account_id) == (
+        world.staff["districtadmin1"].id,
+        secretary.id,
+    )
+    assert not services.second_factor.is_enrolled(secretary)
