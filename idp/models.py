@@ -19,7 +19,7 @@ from idp.oidc.models import (
 from idp.registration.models import ActivationKey
 from idp.roster.models import Enrollment, Person, Relationship, School
 from idp.staff.models import StaffAssignment
-from idp.staff.search_models import AccountSearchTerm, PersonSearchTerm
+from idp.staff.search_models import AccountSearchTerm, PersonSearchSchool, PersonSearchTerm
 from idp.web.session_models import BrowserSession
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "OidcClient",
     "OutboxMessage",
     "Person",
+    "PersonSearchSchool",
     "PersonSearchTerm",
     "Relationship",
     "School",

@@ -2,21 +2,22 @@
 ID (a student's student ID), username or email; every word of the text is a prefix of one of
 the person's terms (idp/staff/search_models.py), compared without case or accents.
 
-Only the scope's persons are found (idp/staff/scope.py, issue 16.2): the scope is part of the
-SQL, so another school's person never reaches Python.
+Only the scope's persons are found (issue 16.2): the scope is part of the SQL, and the page's
+persons pass the rule of idp/staff/scope.py once more, so another school's person never
+reaches the desk.
 
-The order is that of the index, so that the first page of "ma" among a million persons costs a
-page, not a million: by the term the longest word matched (its first one, if several), then the
-family and given name (folded), then the id; for a whole name, "garcia" or "jose", that is simply
-family name, given name, id. Each page is one statement (LIMIT per_page+1 after OFFSET), over one
-of two plans, chosen by counting each word's terms (up to a cap) first:
+The order is the index's, so that the first page of "ma" among a million persons costs a page:
+by the term the longest word matched (its first one, if several), then family and given name
+(folded), then id; for a whole name ("garcia", "jose") that is family name, given name, id.
+A page is one statement (LIMIT per_page+1 after OFFSET) over one of two plans, chosen after
+counting each word's terms (up to a cap) and, for school staff, the persons of their scope:
 
-- driven: a narrow word (a Person ID, an email, a rare name, a miss), or for school staff their
-  scope, gives the candidates; the others are checked on each, then sorted;
-- walked: for a district admin and broad words only, the longest word's terms are read in index
-  order, each checked against the other words, until the page is full; a walk that reads more
-  terms than a page's worth without filling it (two common names rarely together) gives way to
-  the driven plan.
+- driven: the candidates are a narrow word's (a Person ID, an email, a rare name, a miss), or
+  the school staff member's scope; each is checked, then sorted;
+- walked: otherwise (a district admin, broad words), the longest word's terms are read in
+  index order, each checked, until the page is full; with other words the walk reads at most
+  a budget of terms per hit, then gives way to the driven plan (two common names seldom
+  together).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    ScalarSelect,
     Select,
     Table,
     false,
@@ -34,6 +36,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     union,
     union_all,
 )
@@ -45,6 +48,7 @@ from idp.staff.models import StaffAssignment
 from idp.staff.scope import StaffScope
 from idp.staff.search_models import (
     AccountSearchTerm,
+    PersonSearchSchool,
     PersonSearchTerm,
     query_words,
     starts_with,
@@ -54,11 +58,11 @@ MAX_PAGE = 400
 MAX_PER_PAGE = 100
 # A word with at most this many terms drives the query (see the module docstring).
 NARROW_TERMS = 5000
-# Counting a word's terms stops here.
-COUNT_CAP = 20000
-# A walk reads at most this many terms per hit it must find (and at least WALK_MIN_TERMS).
-WALK_TERMS_PER_HIT = 40
+# A walk with other words reads at most this many terms per hit (and WALK_MIN_TERMS at least).
+WALK_TERMS_PER_HIT = 200
 WALK_MIN_TERMS = 2000
+# A school staff member's scope with fewer persons drives the query when no word is narrow.
+SCOPE_CAP = 20000
 _PERSON, _ACCOUNT = 0, 1  # the two kinds of subject, in this order when all else is equal
 
 
@@ -118,26 +122,29 @@ _BRANCHES = (
 
 
 def _scope_sql(scope: StaffScope, branch: _Branch, owner: Any) -> ColumnElement[bool] | None:
-    """The scope (idp/staff/scope.py) as a test on each subject, correlated so that checking
-    one costs a few index probes; None for a district admin."""
+    """The subject is in the scope: one of the persons seen through the scope's schools
+    (person_search_school, the rule of idp/staff/scope.py kept as rows), or a staff account of
+    those schools; None for a district admin. Built once per statement and hashed."""
     if scope.is_district_wide:
         return None
     if not scope.school_ids:
         return false()
     if branch.rank == _ACCOUNT:
         return owner.in_(scope.staff_sql())  # type: ignore[no-any-return]  # owner: a Column
-    return or_(
-        scope.students_sql().where(Enrollment.person_id == owner).exists(),
-        scope.guardians_sql().where(Relationship.guardian_id == owner).exists(),
-        owner.in_(_staff_persons(scope)),
-    )
+    return or_(owner.in_(_seen_persons(scope)), owner.in_(_staff_persons(scope)))
 
 
 def _scope_subjects(scope: StaffScope, branch: _Branch) -> Select[Any]:
     """The subjects of the scope, for a school staff member's driven plan."""
     if branch.rank == _ACCOUNT:
         return scope.staff_sql()
-    return union(scope.students_sql(), scope.guardians_sql(), _staff_persons(scope))  # type: ignore[return-value]
+    return union(_seen_persons(scope), _staff_persons(scope))  # type: ignore[return-value]
+
+
+def _seen_persons(scope: StaffScope) -> Select[Any]:
+    """Persons enrolled at, or guardians of students enrolled at, the scope's schools."""
+    schools = sorted(scope.school_ids or ())
+    return select(PersonSearchSchool.person_id).where(PersonSearchSchool.school_id.in_(schools))
 
 
 def _staff_persons(scope: StaffScope) -> Select[Any]:
@@ -153,43 +160,47 @@ class _Finder:
     def __init__(self, session: Session, scope: StaffScope, words: list[str]) -> None:
         self._session = session
         self._scope = scope
-        self._words = words
         # The longest word orders the hits (the first of the longest: the order is the text's).
         self._order_word = max(words, key=len)
+        self._words = words
         self._others = [w for w in words if w != self._order_word]
 
     def page(self, offset: int, limit: int) -> list[tuple[int, int]]:
         """(kind, id) of the subjects of rows offset..offset+limit-1, in order."""
         need = offset + limit
+        if self._scope.is_district_wide and not self._others:
+            return self._run(offset, limit, lambda b: self._walked(b, need, None))
         counts = self._counts()
         narrowest = min(self._words, key=lambda w: (counts[w], w != self._order_word))
-        if counts[narrowest] <= NARROW_TERMS:
+        scope_size = counts.get("", SCOPE_CAP)  # SCOPE_CAP: district-wide, or a wide scope
+        if counts[narrowest] <= min(NARROW_TERMS, scope_size):
             return self._run(offset, limit, lambda b: self._driven(b, need, narrowest))
-        if not self._scope.is_district_wide:
-            return self._run(offset, limit, lambda b: self._driven(b, need, None))
-        budget = max(WALK_MIN_TERMS, need * WALK_TERMS_PER_HIT)
-        keys = self._run(offset, limit, lambda b: self._walked(b, need, budget))
-        is_complete = counts[self._order_word] < min(budget, COUNT_CAP)
-        if len(keys) == limit or is_complete:
-            return keys
-        return self._run(offset, limit, lambda b: self._driven(b, need, narrowest))
+        if not self._others or scope_size >= SCOPE_CAP:
+            budget = max(WALK_MIN_TERMS, need * WALK_TERMS_PER_HIT)
+            keys = self._run(offset, limit, lambda b: self._walked(b, need, budget))
+            if len(keys) == limit:
+                return keys
+        # The driven plan reads every candidate: of the scope if it is small, else of a word.
+        driver = None if scope_size < SCOPE_CAP else narrowest
+        return self._run(offset, limit, lambda b: self._driven(b, need, driver))
 
     def _counts(self) -> dict[str, int]:
+        """Each word's person terms, counted up to one past NARROW_TERMS, and under "" the
+        persons of a school staff member's scope, up to SCOPE_CAP."""
         terms = PersonSearchTerm.__table__
+        word_cap = NARROW_TERMS + 1
+        capped = {
+            word: (select(terms.c.person_id).where(starts_with(terms.c.term, word)), word_cap)
+            for word in self._words
+        }
+        if not self._scope.is_district_wide:
+            capped[""] = (_seen_persons(self._scope), SCOPE_CAP)
         counts = [
-            select(func.count())
-            .select_from(
-                select(terms.c.person_id)
-                .where(starts_with(terms.c.term, word))
-                .limit(COUNT_CAP)
-                .subquery()
-            )
-            .scalar_subquery()
-            .label(f"w{number}")
-            for number, word in enumerate(self._words)
+            select(func.count()).select_from(rows.limit(cap).subquery()).scalar_subquery()
+            for rows, cap in capped.values()
         ]
         row = self._session.execute(select(*counts)).one()
-        return {word: int(row._mapping[f"w{n}"]) for n, word in enumerate(self._words)}
+        return dict(zip(capped, (int(count) for count in row), strict=True))
 
     def _run(self, offset: int, limit: int, plan: Any) -> list[tuple[int, int]]:
         branches = union_all(*(select(plan(b).subquery()) for b in _BRANCHES)).subquery()
@@ -201,20 +212,10 @@ class _Finder:
         )
         return [(row.kind, row.id) for row in self._session.execute(query)]
 
-    def _matches_others(self, branch: _Branch, owner: Any) -> list[ColumnElement[bool]]:
-        checks: list[ColumnElement[bool]] = []
-        for word in self._others:
-            other = branch.table.alias()
-            checks.append(
-                select(other.c[branch.owner])
-                .where(other.c[branch.owner] == owner, starts_with(other.c.term, word))
-                .exists()
-            )
-        return checks
-
-    def _walked(self, branch: _Branch, need: int, budget: int) -> Select[Any]:
+    def _walked(self, branch: _Branch, need: int, budget: int | None) -> Select[Any]:
         """The order word's terms in index order (at most `budget`), each kept if it is its
-        subject's first match and the subject matches the other words and the scope."""
+        subject's first match, the subject has the other words and is in the scope: probes
+        of the terms' primary key, row by row, so that the walk stops with the page."""
         term, sort_key, owner = (branch.table.c[n] for n in ("term", "sort_key", branch.owner))
         walked = (
             select(owner.label("id"), term, sort_key)
@@ -223,84 +224,89 @@ class _Finder:
             .limit(budget)
             .subquery()
         )
-        earlier = branch.table.alias()
-        first_match = (
-            select(earlier.c[branch.owner])
-            .where(
-                earlier.c[branch.owner] == walked.c.id,
-                earlier.c.term >= self._order_word,
-                earlier.c.term < walked.c.term,
-            )
-            .exists()
-        )
-        conditions = [~first_match, *self._matches_others(branch, walked.c.id)]
+        checks = [_term(branch, walked.c.id, word).is_not(None) for word in self._others]
         scope = _scope_sql(self._scope, branch, walked.c.id)
-        if scope is not None:
-            conditions.append(scope)
+        earlier = _term(branch, walked.c.id, self._order_word, below=walked.c.term)
         return (
-            select(
-                literal(branch.rank).label("kind"), walked.c.id, walked.c.term, walked.c.sort_key
-            )
-            .where(*conditions)
+            select(literal(branch.rank).label("kind"), *walked.c)
+            .where(*checks, *([] if scope is None else [scope]), earlier.is_(None))
             .order_by(walked.c.term, walked.c.sort_key, walked.c.id)
             .limit(need)
         )
 
     def _driven(self, branch: _Branch, need: int, driver: str | None) -> Select[Any]:
-        """Subjects of the `driver` word's terms (None: of the scope), checked against every
-        word and the scope, in order of their first match of the order word."""
-        term, sort_key, owner = (branch.table.c[n] for n in ("term", "sort_key", branch.owner))
-        conditions = [starts_with(term, self._order_word), *self._matches_others(branch, owner)]
+        """The subjects with every word, found as sets (the `driver` word's terms, or the
+        scope, joined with each other word's), then sorted by their first match of the order
+        word."""
+        term, owner = branch.table.c.term, branch.table.c[branch.owner]
         if driver is None:
-            conditions.append(owner.in_(_scope_subjects(self._scope, branch)))
+            subjects = _scope_subjects(self._scope, branch).subquery()
+            found, subject, scope = select(subjects.c[0].label("id")), subjects.c[0], None
         else:
-            if driver != self._order_word:
-                drivers = branch.table.alias()
-                conditions.append(
-                    owner.in_(
-                        select(drivers.c[branch.owner]).where(starts_with(drivers.c.term, driver))
+            found = select(owner.label("id")).where(starts_with(term, driver)).distinct()
+            subject, scope = owner, _scope_sql(self._scope, branch, owner)
+        for word in self._words:
+            if word != driver:
+                other = branch.table.alias()
+                found = found.where(
+                    subject.in_(
+                        select(other.c[branch.owner]).where(starts_with(other.c.term, word))
                     )
                 )
-            scope = _scope_sql(self._scope, branch, owner)
-            if scope is not None:
-                conditions.append(scope)
-        first_term = func.min(term).label("term")
+        if scope is not None:
+            found = found.where(scope)
+        survivors = found.offset(0).subquery()  # a fence: the checks below run per survivor
+        first = _term(branch, survivors.c.id, self._order_word, first=True).label("term")
+        sort_keys = branch.table.alias()
+        sort_key = select(sort_keys.c.sort_key).where(sort_keys.c[branch.owner] == survivors.c.id)
         return (
-            select(
-                literal(branch.rank).label("kind"),
-                owner.label("id"),
-                first_term,
-                func.min(sort_key).label("sort_key"),
-            )
-            .where(*conditions)
-            .group_by(owner)
-            .order_by(first_term, func.min(sort_key), owner)
+            select(literal(branch.rank).label("kind"), survivors.c.id, first)
+            .add_columns(sort_key.limit(1).scalar_subquery().label("sort_key"))
+            .order_by(first, "sort_key", survivors.c.id)
             .limit(need)
         )
 
 
+def _subjects_with(branch: _Branch, word: str) -> Select[Any]:
+    """The subjects with a term that starts with `word`."""
+    terms = branch.table.alias()
+    return select(terms.c[branch.owner]).where(starts_with(terms.c.term, word))
+
+
+def _term(
+    branch: _Branch, owner: Any, word: str, below: Any = None, first: bool = False
+) -> ScalarSelect[Any]:
+    """Per row: a term of the subject `owner` that starts with `word` (below `below`), its
+    first one if `first`; NULL if none."""
+    terms = branch.table.alias()
+    conditions = [terms.c[branch.owner] == owner, starts_with(terms.c.term, word)]
+    if below is not None:
+        conditions.append(terms.c.term < below)
+    found = select(func.min(terms.c.term) if first else terms.c.term).where(*conditions)
+    return (found if first else found.limit(1)).scalar_subquery()
+
+
 def _hits(session: Session, scope: StaffScope, keys: list[tuple[int, int]]) -> list[SearchHit]:
-    """The hits of these subjects, in this order."""
+    """The hits of these subjects, in this order. The page's persons and accounts are checked
+    against the scope's own rule once more (idp/staff/scope.py): whatever the index says,
+    another school's person never reaches the desk."""
     person_ids = [key for kind, key in keys if kind == _PERSON]
     lone_ids = [key for kind, key in keys if kind == _ACCOUNT]
-    persons = {
-        row.id: row
-        for row in session.execute(
-            select(
-                Person.id, Person.role, Person.given_name, Person.family_name, Person.sis_person_id
-            ).where(Person.id.in_(person_ids))
-        )
-    }
-    columns = (Account.id, Account.person_id, Account.kind, Account.username, Account.email)
+    columns = (Person.id, Person.role, Person.given_name, Person.family_name, Person.sis_person_id)
+    seen = select(*columns).where(Person.id.in_(person_ids), _rule(scope, Person.id))
+    persons = {row.id: row for row in session.execute(seen)}
+    lone_seen: ColumnElement[bool] = Account.id.in_(lone_ids)
+    if not scope.is_district_wide:
+        lone_seen &= Account.id.in_(scope.staff_sql())
     accounts = session.execute(
-        select(*columns, Account.state).where(
-            or_(Account.person_id.in_(person_ids), Account.id.in_(lone_ids))
-        )
+        select(Account.id, Account.person_id, Account.kind, Account.username, Account.email)
+        .add_columns(Account.state)
+        .where(or_(Account.person_id.in_(list(persons)), lone_seen))
     ).all()
     chosen = _chosen_accounts(accounts, persons)
     lone = {row.id: row for row in accounts if row.id in lone_ids}
     staff_ids = [a.id for a in (*chosen.values(), *lone.values()) if a.kind == "staff"]
-    schools = _schools(session, scope, person_ids, staff_ids)
+    schools = _schools(session, scope, list(persons), staff_ids)
     hits = []
     for kind, key in keys:
         if kind == _PERSON and key in persons:
@@ -308,6 +314,18 @@ def _hits(session: Session, scope: StaffScope, keys: list[tuple[int, int]]) -> l
         elif kind == _ACCOUNT and key in lone:
             hits.append(_hit(None, lone[key], schools))
     return hits
+
+
+def _rule(scope: StaffScope, person_id: Any) -> ColumnElement[bool]:
+    """persons_condition of idp/staff/scope.py, correlated: a few probes per person of a page
+    (the uncorrelated form builds every guardian of the schools first)."""
+    if scope.is_district_wide:
+        return true()
+    return or_(
+        scope.students_sql().where(Enrollment.person_id == person_id).exists(),
+        scope.guardians_sql().where(Relationship.guardian_id == person_id).exists(),
+        person_id.in_(_staff_persons(scope)),
+    )
 
 
 def _chosen_accounts(accounts: Sequence[Any], persons: dict[int, Any]) -> dict[int, Any]:
@@ -349,38 +367,24 @@ def _hit(person: Any, account: Any, schools: dict[tuple[int, int], list[str]]) -
 def _schools(
     session: Session, scope: StaffScope, person_ids: list[int], staff_ids: list[int]
 ) -> dict[tuple[int, int], list[str]]:
-    """School names per subject: where a person is enrolled, where their children are, where a
-    staff account works; for school staff only their own schools (another school's name would
-    tell them about a person they may not see)."""
-    enrolled = select(
-        literal(_PERSON).label("kind"), Enrollment.person_id.label("owner"), School.name
-    )
-    enrolled = enrolled.join(School, School.id == Enrollment.school_id).where(
-        Enrollment.person_id.in_(person_ids), Enrollment.is_active.is_(True)
-    )
-    children = (
-        select(literal(_PERSON).label("kind"), Relationship.guardian_id.label("owner"), School.name)
-        .join(Enrollment, Enrollment.person_id == Relationship.student_id)
-        .join(School, School.id == Enrollment.school_id)
-        .where(
-            Relationship.guardian_id.in_(person_ids),
-            Relationship.is_active.is_(True),
-            Enrollment.is_active.is_(True),
-        )
+    """School names per subject: where a person is enrolled or their children are (the
+    index's person_search_school), where a staff account works; for school staff only their
+    own schools (another school's name would tell them about a person they may not see)."""
+    seen = PersonSearchSchool
+    persons = (
+        select(literal(_PERSON).label("kind"), seen.person_id.label("owner"), School.name)
+        .join(School, School.id == seen.school_id)
+        .where(seen.person_id.in_(person_ids))
     )
     works = (
-        select(
-            literal(_ACCOUNT).label("kind"), StaffAssignment.account_id.label("owner"), School.name
-        )
+        select(literal(_ACCOUNT).label("kind"), StaffAssignment.account_id, School.name)
         .join(School, School.id == StaffAssignment.school_id)
         .where(StaffAssignment.account_id.in_(staff_ids))
     )
     if scope.school_ids is not None:
         visible = sorted(scope.school_ids)
-        enrolled, children, works = (
-            q.where(School.id.in_(visible)) for q in (enrolled, children, works)
-        )
+        persons, works = (query.where(School.id.in_(visible)) for query in (persons, works))
     found: dict[tuple[int, int], list[str]] = {}
-    for row in session.execute(union_all(enrolled, children, works)):
+    for row in session.execute(union_all(persons, works)):
         found.setdefault((row.kind, row.owner), []).append(row.name)
     return found

@@ -3,7 +3,10 @@
 `person_search_term` holds the terms of each roster Person (given and family names, the Person
 ID) and of its accounts (username, email); `account_search_term` those of each account without
 a Person. The terms are compared byte by byte (`COLLATE "C"` on PostgreSQL, BINARY on SQLite),
-so a prefix is one range of the (term, sort_key, id) index. See idp/staff/search_models.py.
+so a prefix is one range of the (term, sort_key, id) index. `person_search_school` holds the
+schools through which the desk sees each person (enrolled there, or the guardian of a student
+enrolled there: the rule of idp/staff/scope.py, kept as rows for the search of school staff).
+See idp/staff/search_models.py.
 
 The backfill reads the existing persons and accounts in batches of 5,000 (keyset on id), so
 memory stays flat whatever the table size. On PostgreSQL the rows go in with COPY and the
@@ -104,6 +107,31 @@ def _create_tables(is_postgresql):
         op.create_table(table, *columns)
 
 
+_VISIBLE = (
+    'INSERT INTO person_search_school (person_id, school_id)'
+    ' SELECT person_id, school_id FROM enrollment WHERE is_active'
+    ' UNION SELECT r.guardian_id, e.school_id FROM relationship r'
+    ' JOIN enrollment e ON e.person_id = r.student_id WHERE r.is_active AND e.is_active'
+)
+
+
+def _create_schools():
+    op.create_table('person_search_school',
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['school_id'], ['school.id'],
+                            name=op.f('fk_person_search_school_school_id_school'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'],
+                            name=op.f('fk_person_search_school_person_id_person'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('school_id', 'person_id', name=op.f('pk_person_search_school'))
+    )
+    op.execute(_VISIBLE)
+    op.create_index('ix_person_search_school_person', 'person_search_school',
+                    ['person_id', 'school_id'], unique=False)
+
+
 def _create_indexes(is_postgresql):
     for table, owner in (('person_search_term', 'person_id'),
                          ('account_search_term', 'account_id')):
@@ -183,9 +211,12 @@ def upgrade():
     _load(connection, 'person_search_term', 'person_id', _person_batches(connection))
     _load(connection, 'account_search_term', 'account_id', _account_batches(connection))
     _create_indexes(is_postgresql)
+    _create_schools()
 
 
 def downgrade():
+    op.drop_index('ix_person_search_school_person', table_name='person_search_school')
+    op.drop_table('person_search_school')
     op.drop_index('ix_account_search_term_walk', table_name='account_search_term')
     op.drop_table('account_search_term')
     op.drop_index('ix_person_search_term_walk', table_name='person_search_term')

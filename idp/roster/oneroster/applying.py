@@ -16,7 +16,7 @@ from datetime import datetime
 
 from idp.roster.oneroster.report import EntityCounts, ImportReport
 from idp.roster.oneroster.sql import Sql
-from idp.staff.search_models import refresh_persons_updated_at
+from idp.staff.search_models import refresh_persons_updated_at, resync_schools
 
 _ROLE = "CASE WHEN u.rank = 1 THEN 'student' ELSE 'guardian' END"
 _KIND = "CASE r.rank WHEN 2 THEN 'parent' WHEN 3 THEN 'guardian' ELSE 'relative' END"
@@ -181,7 +181,8 @@ def apply(sql: Sql, plan: Plan, report: ImportReport, step: Callable[[str], None
         step("persons")
         _persons(sql, plan, counts["persons"])
         # The staff desk's search index: the terms of every person inserted or changed now.
-        refresh_persons_updated_at(sql.connection, plan.now)
+        if _has_changed(counts["persons"]):
+            refresh_persons_updated_at(sql.connection, plan.now)
     else:
         sql.derive("roster_gone", _NO_ONE_GONE)
     sql.derive("roster_map", _PERSON_MAP, "sourced_id")
@@ -192,6 +193,13 @@ def apply(sql: Sql, plan: Plan, report: ImportReport, step: Callable[[str], None
         step("enrollments")
         _enrollments(sql, plan.enrollments_mode, counts["enrollments"])
     counts["persons"].updated += sql.run(_format(sql, _KNOWN_BIRTH_DATES), now=plan.now)
+    # The staff desk's search index: the schools through which it sees each person.
+    if _has_changed(counts["relationships"]) or _has_changed(counts["enrollments"]):
+        resync_schools(sql.connection)
+
+
+def _has_changed(counts: EntityCounts) -> bool:
+    return bool(counts.created or counts.updated or counts.deactivated)
 
 
 def _format(sql: Sql, template: str, **fragments: str) -> str:
