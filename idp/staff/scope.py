@@ -64,7 +64,15 @@ class StaffScope:
             return true()
         if not self.school_ids:
             return false()
-        return or_(person_id.in_(self.students_sql()), person_id.in_(self.guardians_sql()))
+        # Correlated: a few index probes per person. The uncorrelated `IN` built every student
+        # and guardian of the schools first: at a million persons PostgreSQL read the whole
+        # relationship table for each check of one person (about 190 ms instead of 0.3 ms).
+        students = self.students_sql().where(Enrollment.person_id == person_id)
+        guardians = self.guardians_sql().where(Relationship.guardian_id == person_id)
+        return or_(
+            students.correlate_except(Enrollment).exists(),
+            guardians.correlate_except(Relationship).exists(),
+        )
 
     def accounts_condition(self) -> ColumnElement[bool]:
         """SQL on `Account`: the account is within the scope (its Person is, or it is staff
@@ -74,11 +82,7 @@ class StaffScope:
             return true()
         if not self.school_ids:
             return false()
-        return or_(
-            Account.person_id.in_(self.students_sql()),
-            Account.person_id.in_(self.guardians_sql()),
-            Account.id.in_(self.staff_sql()),
-        )
+        return or_(self.persons_condition(Account.person_id), Account.id.in_(self.staff_sql()))
 
 
 def staff_scope(

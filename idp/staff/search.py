@@ -43,7 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import RELEASED_STATES, Account
-from idp.roster.models import Enrollment, Person, Relationship, School
+from idp.roster.models import Person, School
 from idp.staff.models import StaffAssignment
 from idp.staff.scope import StaffScope
 from idp.staff.search_models import (
@@ -317,15 +317,11 @@ def _hits(session: Session, scope: StaffScope, keys: list[tuple[int, int]]) -> l
 
 
 def _rule(scope: StaffScope, person_id: Any) -> ColumnElement[bool]:
-    """persons_condition of idp/staff/scope.py, correlated: a few probes per person of a page
-    (the uncorrelated form builds every guardian of the schools first)."""
+    """The person is within the scope by idp/staff/scope.py itself (or has a staff account
+    of the scope's schools, as accounts_condition says)."""
     if scope.is_district_wide:
         return true()
-    return or_(
-        scope.students_sql().where(Enrollment.person_id == person_id).exists(),
-        scope.guardians_sql().where(Relationship.guardian_id == person_id).exists(),
-        person_id.in_(_staff_persons(scope)),
-    )
+    return or_(scope.persons_condition(person_id), person_id.in_(_staff_persons(scope)))
 
 
 def _chosen_accounts(accounts: Sequence[Any], persons: dict[int, Any]) -> dict[int, Any]:
