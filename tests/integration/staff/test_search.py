@@ -4,6 +4,7 @@ scope (issue 16.2), and with the search index current after every write."""
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -493,3 +494,20 @@ def test_the_schools_follow_a_roster_import(
     assert first[0] == first[1]
     assert _schools_held() == _schools_of_the_scope_rule()
     assert len(_schools_held()) < len(first[0])
+
+
+NAMES = ["José García López", "Đặng Thị Hương", "O'Brien", "Zoë", "İsmail", "Ærø-Strauß", "a\tb"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_migrations_backfill_derives_the_terms_as_the_index_does(name: str) -> None:
+    path = Path(search_models.__file__).parents[1] / "migrations/versions/0013_staff_search.py"
+    spec = importlib.util.spec_from_file_location("migration_0013", path)
+    assert spec is not None
+    assert spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    assert migration.name_terms(name) == search_models.name_terms(name)
+    assert migration.identifier_term(name) == search_models.identifier_term(name)
+    assert migration.person_sort_key(name, name) == search_models.person_sort_key(name, name)
