@@ -41,6 +41,17 @@ bp.before_request(staff_only)  # the desk's pages: staff with a role only
 
 
 @dataclass(frozen=True)
+class ActionText:
+    """What an action's page says: its title (also its button), what it does, and the notice
+    once done. The actions on a key or a relationship are only this: their routes run them."""
+
+    title: LazyString
+    explanation: LazyString
+    done: LazyString
+    is_danger: bool = False
+
+
+@dataclass(frozen=True)
 class DeskAction:
     """One action on an account, as the person page offers it."""
 
@@ -251,7 +262,10 @@ def account_action(account_id: int, slug: str) -> Response | str | tuple[str, in
 
 
 def _action_page(
-    action: DeskAction, page: PersonPage, form: FlaskForm, error: DomainError | None = None
+    action: DeskAction | ActionText,
+    page: PersonPage,
+    form: FlaskForm,
+    error: DomainError | None = None,
 ) -> str:
     return render_template("staff/action.html", action=action, page=page, form=form, error=error)
 
@@ -278,15 +292,10 @@ def revoke_key(person_id: int) -> Response | str | tuple[str, int]:
     return redirect(url_for("staff_people.person", person_id=person_id), code=303)
 
 
-_REVOKE_KEY = DeskAction(
-    "revoke-key",
-    "revoke_activation_key",
+_REVOKE_KEY = ActionText(
     _l("Revoke the activation key"),
     _l("The key on the guardian's letter stops working. Issue a new one after a photo-ID check."),
     _l("The activation key is revoked."),
-    OptionalReasonForm,
-    lambda account, staff, form: None,  # run by revoke_key: a key belongs to a person
-    lambda account: True,
 )
 
 
@@ -328,7 +337,7 @@ def relationship(
 
 
 def _relationship_page(
-    action: DeskAction,
+    action: ActionText,
     page: PersonPage,
     form: FlaskForm,
     guardian: object,
@@ -346,30 +355,20 @@ def _relationship_page(
     )
 
 
-_RESTRICT = DeskAction(
-    "restrict",
-    "restrict_guardian",
+_RESTRICT = ActionText(
     _l("Restrict this guardian's access to this student"),
     _l(
         "At once, the guardian no longer sees this student in any app: their sign-ins and app"
         " tokens end. Give the reference of the legal document (court order)."
     ),
     _l("The guardian's access to the student is restricted."),
-    RestrictionForm,
-    lambda account, staff, form: None,  # run by relationship()
-    lambda account: True,
     is_danger=True,
 )
-_LIFT = DeskAction(
-    "lift",
-    "lift_restriction",
+_LIFT = ActionText(
     _l("Lift the restriction"),
     _l(
         "The guardian sees this student again from their next sign-in. Give the reference of"
         " the legal document that lifts the restriction."
     ),
     _l("The restriction is lifted."),
-    RestrictionForm,
-    lambda account, staff, form: None,  # run by relationship()
-    lambda account: True,
 )
